@@ -1,0 +1,171 @@
+"""`extramile demo`: the real bot, on a fresh SQLite file, against the built-in fake Slack.
+
+It plays a short scene through correctly signed HTTP requests and prints what each person saw.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.app import build_app
+from bot.server import RunningServer
+from bot.settings import Settings
+from handlers.slack.fake_api import Call, FakeSlack
+from handlers.slack.signed_requests import SignedSender
+from storage.db import create_db_engine, upgrade
+
+TEAM = "T0DEMO"
+SIGNING_SECRET = "demo-signing-secret"
+CAST = {
+    "U0GIA": ("gia", "Europe/London"),
+    "U0ANA": ("ana", "America/New_York"),
+    "U0BEN": ("ben", "Asia/Tokyo"),
+    "U0CAL": ("cal", "Europe/Berlin"),
+    "U0DEPLOY": ("deploybot", "UTC"),
+}
+CHANNELS = {"C0GENERAL": "general", "C0SECRET": "secret-project"}
+
+
+class Scene:
+    def __init__(self, fake: FakeSlack, sender: SignedSender) -> None:
+        self.fake = fake
+        self.sender = sender
+        self._seen = 0
+        self._triggers = 0
+
+    def command(self, user_id: str, text: str, channel_id: str = "C0GENERAL") -> None:
+        self._triggers += 1
+        name = CAST[user_id][0]
+        print(f"\n▶ {name} types: /kudos {self._readable(text)}")
+        response = self.sender.command(
+            {
+                "team_id": TEAM,
+                "team_domain": "acme",
+                "channel_id": channel_id,
+                "channel_name": CHANNELS[channel_id],
+                "user_id": user_id,
+                "user_name": name,
+                "command": "/kudos",
+                "text": text,
+                "api_app_id": "A0DEMO",
+                "is_enterprise_install": "false",
+                "response_url": "https://hooks.slack.com/commands/T0DEMO/1/demo",
+                "trigger_id": f"{self._triggers}.demo",
+            }
+        )
+        reply = response.json() if response.body.startswith("{") else None
+        if reply:
+            print(f"  {name} sees (only visible to you): {self._message_text(reply)}")
+        self.show_new_calls()
+
+    def react(self, user_id: str, reaction: str, channel_id: str, ts: str, author_id: str, *, added: bool = True) -> None:
+        verb = "adds" if added else "removes"
+        print(f"\n▶ {CAST[user_id][0]} {verb} :{reaction}: on {CAST[author_id][0]}'s message")
+        self.sender.event(
+            {
+                "token": "demo",
+                "team_id": TEAM,
+                "api_app_id": "A0DEMO",
+                "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+                "event": {
+                    "type": "reaction_added" if added else "reaction_removed",
+                    "user": user_id,
+                    "reaction": reaction,
+                    "item_user": author_id,
+                    "item": {"type": "message", "channel": channel_id, "ts": ts},
+                    "event_ts": f"{time.time():.6f}",
+                },
+            }
+        )
+        self._wait_for_listeners()
+        self.show_new_calls()
+
+    def show_new_calls(self) -> None:
+        self._wait_for_listeners()
+        calls = self.fake.calls
+        for call in calls[self._seen :]:
+            self._show(call)
+        self._seen = len(calls)
+
+    def _wait_for_listeners(self) -> None:
+        # Events are acknowledged before their listener runs; give it a moment to finish.
+        count = -1
+        while count != len(self.fake.calls):
+            count = len(self.fake.calls)
+            time.sleep(0.2)
+
+    def _show(self, call: Call) -> None:
+        params = call.params
+        if not call.ok:
+            return  # what Slack refused, nobody saw
+        if call.method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            where = f"{CAST[channel][0]}'s DMs" if channel in CAST else f"#{CHANNELS.get(channel, channel)}"
+            thread = " (in the message's thread)" if params.get("thread_ts") else ""
+            print(f"  {where}{thread}: {self._message_text(params)}")
+        elif call.method == "chat.postEphemeral":
+            print(f"  {CAST.get(str(params.get('user')), ('someone',))[0]} sees (only visible to you): {self._message_text(params)}")
+        elif call.method == "chat.delete":
+            print("  the kudos post is removed from the channel")
+
+    def _message_text(self, message: dict[str, Any]) -> str:
+        parts: list[str] = []
+        for block in message.get("blocks") or []:
+            if block.get("text"):
+                parts.append(block["text"]["text"])
+            for item in (block.get("fields") or []) + (block.get("elements") or []):
+                if isinstance(item, dict) and item.get("text"):
+                    parts.append(item["text"])
+        return self._readable(" · ".join(parts) or str(message.get("text", "")))
+
+    def _readable(self, text: str) -> str:
+        text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + CAST.get(m.group(1), (m.group(1),))[0], text)
+        text = re.sub(r"<!subteam\^\w+\|([^>]*)>", r"\1", text)
+        text = re.sub(r"<#(\w+)>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"<[^|>]+\|([^>]*)>", r"\1", text)
+        return text.replace("\n>", " · “").replace("\n", " ").replace(":clap:", "👏").replace(":sparkles:", "✨")
+
+
+def play() -> int:
+    with tempfile.TemporaryDirectory(prefix="extramile-demo-") as folder, FakeSlack(team_id=TEAM) as fake:
+        database = Path(folder) / "demo.db"
+        for user_id, (name, tz) in CAST.items():
+            fake.add_user(user_id, name, real_name=name.title(), tz=tz, is_bot=name.endswith("bot"))
+        fake.add_channel("C0GENERAL", "general")
+        fake.add_channel("C0SECRET", "secret-project", bot_is_member=False)
+        fake.add_usergroup("S0DESIGN", "design", ["U0ANA", "U0BEN"])
+        settings = Settings(
+            SLACK_BOT_TOKEN=SecretStr("xoxb-demo"),
+            SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
+            SLACK_API_URL=fake.url,  # type: ignore[arg-type]
+            DATABASE_URL=f"sqlite:///{database}",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        engine = create_db_engine(settings.DATABASE_URL)
+        upgrade(engine)
+        app = build_app(settings, engine=engine)
+        server = RunningServer(app.web)
+        try:
+            print("ExtraMile demo: the real bot, a fake Slack workspace (Acme), a fresh SQLite database.")
+            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET))
+            scene.command("U0GIA", "<@U0ANA|ana> thanks for staying late on the fix #ownership")
+            scene.command("U0CAL", "<!subteam^S0DESIGN|@design> the new onboarding flow is lovely")
+            scene.react("U0BEN", "clap", "C0GENERAL", "1700000000.000100", "U0ANA")
+            scene.command("U0GIA", "<@U0GIA|gia> for being me")
+            scene.command("U0GIA", "<@U0DEPLOY|deploybot> for shipping")
+            scene.command("U0GIA", "<@U0BEN|ben> thanks for the review", channel_id="C0SECRET")
+            scene.command("U0ANA", "top")
+            print("\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run` (see README).")
+        finally:
+            server.stop()
+            app.engine.dispose()
+    return 0

@@ -1,0 +1,62 @@
+"""People as the services see them: timezone and status, cached from the platform's directory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.services.ports import Directory, PersonInfo
+from storage import people as people_store
+from storage.db import SessionFactory, unit_of_work
+
+log = logging.getLogger(__name__)
+
+CACHE_FOR = timedelta(hours=12)
+
+
+class PeopleService:
+    def __init__(self, *, sessions: SessionFactory, clock: Clock, directory: Directory) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._directory = directory
+
+    def get(self, team_id: str, user_id: str) -> PersonInfo:
+        """From the cache while fresh, else from the directory (which may raise DeliveryError)."""
+        now = self._clock.now()
+        with unit_of_work(self._sessions) as session:
+            cached = people_store.get(session, team_id=team_id, user_id=user_id)
+            if cached is not None and now - cached.refreshed_at < CACHE_FOR:
+                return PersonInfo(
+                    team_id=team_id,
+                    user_id=user_id,
+                    display_name=cached.display_name,
+                    tz=cached.tz,
+                    is_bot=cached.is_bot,
+                    is_deleted=cached.is_deleted,
+                )
+        person = self._directory.person(team_id, user_id)
+        self.remember(person)
+        return person
+
+    def remember(self, person: PersonInfo) -> None:
+        try:
+            with unit_of_work(self._sessions) as session:
+                people_store.upsert(
+                    session,
+                    team_id=person.team_id,
+                    user_id=person.user_id,
+                    display_name=person.display_name,
+                    tz=person.tz,
+                    is_bot=person.is_bot,
+                    is_deleted=person.is_deleted,
+                    refreshed_at=self._clock.now(),
+                )
+        except IntegrityError:
+            # A concurrent request cached the same person first: theirs is as fresh as ours.
+            log.debug("person %s/%s cached concurrently", person.team_id, person.user_id)
+
+    def group_members(self, team_id: str, group_id: str) -> list[str]:
+        return self._directory.group_members(team_id, group_id)

@@ -1,0 +1,79 @@
+"""What the services need from a chat platform, in platform-neutral terms.
+
+`handlers/slack/` implements these with the Slack Web API; a Teams adapter would implement them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.services.kudos import KudosView
+
+# Errors after which retrying the same call cannot succeed.
+PERMANENT_REASONS = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "token_revoked",
+        "no_such_subteam",
+        "restricted_action",
+    }
+)
+# Errors that mean "the bot is not allowed to post there", which the person asking can fix.
+CANNOT_POST_REASONS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+
+
+class DeliveryError(Exception):
+    """The platform refused a call; `reason` is its error code (e.g. not_in_channel)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+    @property
+    def permanent(self) -> bool:
+        return self.reason in PERMANENT_REASONS
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    team_id: str
+    user_id: str
+    display_name: str
+    tz: str
+    is_bot: bool
+    is_deleted: bool
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel_id: str
+    ts: str
+    permalink: str | None = None
+
+
+class Directory(Protocol):
+    def person(self, team_id: str, user_id: str) -> PersonInfo:
+        """Raises DeliveryError (user_not_found, ...) when the platform cannot say."""
+        ...
+
+    def group_members(self, team_id: str, group_id: str) -> list[str]: ...
+
+
+class Messenger(Protocol):
+    def announce_kudos(
+        self, team_id: str, channel_id: str, kudos: KudosView, *, thread_ts: str | None = None
+    ) -> PostedMessage: ...
+
+    def notify_kudos_recipient(self, team_id: str, user_id: str, kudos: KudosView) -> PostedMessage: ...
+
+    def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None: ...
+
+    def remove_message(self, team_id: str, channel_id: str, ts: str) -> None: ...

@@ -1,0 +1,80 @@
+"""Process settings: environment first, then `.env`. Built once in `main` and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///extramile.db"
+
+# How to fix each setting, shown instead of a traceback when it is missing or malformed.
+FIXES: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your app's Basic Information page",
+    "SLACK_APP_TOKEN": "set it to an app-level token (xapp-...) with connections:write, or unset it for HTTP mode",
+    "SLACK_API_URL": "set it to a Web API base URL such as https://slack.com/api/, or unset it",
+    "DATABASE_URL": "set it to a SQLAlchemy URL such as sqlite:///extramile.db or postgresql+psycopg://host/db",
+    "PORT": "set it to a TCP port number between 1 and 65535",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    PORT: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("SLACK_BOT_TOKEN")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb-")
+        return value
+
+    @field_validator("SLACK_APP_TOKEN")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp-")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("not a database URL")
+        return value
+
+    @property
+    def slack_api_url(self) -> str:
+        url = str(self.SLACK_API_URL)
+        return url if url.endswith("/") else url + "/"
+
+    def require_slack(self) -> None:
+        """`run` needs credentials; `demo`, `manifest` and `db upgrade` do not."""
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+            if getattr(self, name) is None:
+                raise SettingsError(f"{name} is not set: {FIXES[name]}.")
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Settings from the environment, or a one-line SettingsError naming the variable (never its value)."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "setting"
+        reason = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(
+            f"{name} is malformed ({reason}): {FIXES.get(name, 'check its value')}."
+        ) from None

@@ -1,0 +1,28 @@
+"""The services a Slack listener can reach, injected through Bolt's context by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import BoltContext
+
+from bot.services.kudos import KudosService
+from bot.services.people import PeopleService
+from bot.services.workspaces import WorkspaceService
+from handlers.slack.messenger import SlackMessenger
+
+CONTEXT_KEY = "extramile_services"
+
+
+@dataclass(frozen=True)
+class Services:
+    kudos: KudosService
+    people: PeopleService
+    workspaces: WorkspaceService
+    messenger: SlackMessenger
+
+
+def services_of(context: BoltContext) -> Services:
+    services = context[CONTEXT_KEY]
+    assert isinstance(services, Services)
+    return services

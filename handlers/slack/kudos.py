@@ -1,0 +1,223 @@
+"""Kudos listeners: /kudos, the kudos modal, the "Give kudos" shortcut, reaction kudos."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.services.kudos import CannotPost, KudosRefused, KudosRequest, Period, reaction_key
+from bot.services.ports import DeliveryError
+from handlers.slack import blocks, parse
+from handlers.slack.container import Services, services_of
+
+log = logging.getLogger(__name__)
+
+_PERIODS: dict[str, Period] = {"week": "week", "month": "month", "all": "all", "ever": "all"}
+
+
+def kudos_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    services = services_of(context)
+    text = command.get("text") or ""
+    word = parse.first_word(text)
+    team_id = command["team_id"]
+    if not text.strip():
+        ack()
+        settings = services.workspaces.get(team_id)
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=blocks.kudos_modal(values=settings.kudos_values, channel_id=command.get("channel_id")),
+        )
+        return
+    if word in ("top", "leaderboard", "leaders"):
+        args = text.lower().split()
+        period = _PERIODS.get(args[1] if len(args) > 1 else "week")
+        if period is None:
+            ack(text="Try `/kudos top week`, `/kudos top month` or `/kudos top all`.")
+            return
+        board = services.kudos.leaderboard(team_id=team_id, viewer_id=command["user_id"], period=period)
+        fallback, block_list = blocks.leaderboard(board)
+        ack(text=fallback, blocks=block_list)
+        return
+    parsed = parse.kudos_text(text)
+    if word == "help" or (not parsed.user_ids and not parsed.group_ids and len(text.split()) == 1):
+        fallback, block_list = blocks.kudos_help()
+        ack(text=fallback, blocks=block_list)
+        return
+    request = KudosRequest(
+        team_id=team_id,
+        giver_id=command["user_id"],
+        # A trigger id is unique to one invocation: a redelivered command carries the same one.
+        dedupe_key=f"command:{command['trigger_id']}",
+        source="command",
+        user_ids=parsed.user_ids,
+        group_ids=parsed.group_ids,
+        message=parsed.message,
+        values=parsed.values,
+        channel_id=command.get("channel_id"),
+    )
+    try:
+        result = services.kudos.give(request)
+    except KudosRefused as error:
+        fallback, block_list = blocks.refusal(error)
+        ack(text=fallback, blocks=block_list)
+        return
+    if not result.duplicate and result.kudos.post_channel_id != command.get("channel_id"):
+        fallback, block_list = blocks.kudos_sent_elsewhere(result.kudos)
+        ack(text=fallback, blocks=block_list)
+        return
+    ack()
+
+
+def kudos_modal_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    values = view.get("state", {}).get("values", {})
+    metadata = _metadata(view.get("private_metadata"))
+    user_ids = tuple(
+        values.get(blocks.RECIPIENTS_BLOCK, {}).get(blocks.RECIPIENTS_ACTION, {}).get("selected_users") or ()
+    )
+    message = values.get(blocks.MESSAGE_BLOCK, {}).get(blocks.MESSAGE_ACTION, {}).get("value") or ""
+    selected = values.get(blocks.VALUES_BLOCK, {}).get(blocks.VALUES_ACTION, {}).get("selected_options") or []
+    giver_id = body["user"]["id"]
+    request = KudosRequest(
+        team_id=view.get("team_id") or body["team"]["id"],
+        giver_id=giver_id,
+        # The view id stays the same when Slack redelivers the same submission.
+        dedupe_key=f"view:{view['id']}",
+        source="shortcut" if metadata.get("reason_link") else "modal",
+        user_ids=user_ids,
+        message=message,
+        values=tuple(option["value"] for option in selected),
+        channel_id=metadata.get("channel_id"),
+        reason_link=metadata.get("reason_link"),
+    )
+    try:
+        services.kudos.check(request)
+    except KudosRefused as error:
+        block_id, text = blocks.error_for_block(error)
+        ack(response_action="errors", errors={block_id: text})
+        return
+    ack()
+    try:
+        services.kudos.give(request)
+    except KudosRefused as error:
+        # The form is closed by now, so the explanation goes to the giver's DMs.
+        _tell(services, giver_id, blocks.refusal(error))
+
+
+def give_kudos_shortcut(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ack()
+    services = services_of(context)
+    team_id = (shortcut.get("team") or {}).get("id") or context.team_id or ""
+    message = shortcut.get("message") or {}
+    channel_id = (shortcut.get("channel") or {}).get("id")
+    author = message.get("user")
+    reason_link: str | None = None
+    if channel_id and message.get("ts"):
+        try:
+            reason_link = services.messenger.permalink(team_id, channel_id, message["ts"])
+        except DeliveryError as error:
+            log.info("no permalink for the shortcut's message: %s", error.reason)
+    settings = services.workspaces.get(team_id)
+    client.views_open(
+        trigger_id=shortcut["trigger_id"],
+        view=blocks.kudos_modal(
+            values=settings.kudos_values,
+            channel_id=channel_id,
+            initial_user_ids=[author] if author and not message.get("bot_id") else None,
+            reason_link=reason_link,
+        ),
+    )
+
+
+def on_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    team_id = context.team_id or ""
+    item = event.get("item") or {}
+    if item.get("type") != "message" or not event.get("item_user"):
+        return
+    if event.get("reaction") != services.workspaces.get(team_id).kudos_emoji:
+        return
+    channel_id, message_ts, reactor_id = item["channel"], item["ts"], event["user"]
+    try:
+        reason_link = services.messenger.permalink(team_id, channel_id, message_ts)
+    except DeliveryError:
+        reason_link = None
+    request = KudosRequest(
+        team_id=team_id,
+        giver_id=reactor_id,
+        dedupe_key=reaction_key(channel_id, message_ts, reactor_id),
+        source="reaction",
+        user_ids=(event["item_user"],),
+        channel_id=channel_id,
+        origin_ts=message_ts,
+        reason_link=reason_link or f"#{channel_id}",
+        event_ts=event.get("event_ts"),
+    )
+    try:
+        services.kudos.give(request)
+    except CannotPost:
+        return  # the bot was never invited there; reacting is not a request to be told so
+    except KudosRefused as error:
+        try:
+            services.messenger.ephemeral(channel_id, reactor_id, blocks.refusal(error))
+        except DeliveryError as failure:
+            log.info("could not explain a refused reaction kudos: %s", failure.reason)
+
+
+def on_reaction_removed(event: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    item = event.get("item") or {}
+    if item.get("type") != "message":
+        return
+    if event.get("reaction") != services.workspaces.get(context.team_id or "").kudos_emoji:
+        return
+    services.kudos.revoke_reaction(
+        team_id=context.team_id or "",
+        channel_id=item["channel"],
+        message_ts=item["ts"],
+        reactor_id=event["user"],
+        event_ts=event.get("event_ts"),
+    )
+
+
+def on_message_deleted(event: dict[str, Any], context: BoltContext) -> None:
+    deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    if not deleted_ts or not event.get("channel"):
+        return
+    services_of(context).kudos.revoke_for_deleted_message(
+        team_id=context.team_id or "", channel_id=event["channel"], message_ts=deleted_ts
+    )
+
+
+def on_other_message(ack: Ack) -> None:
+    """We subscribe to channel messages only to see deletions; everything else is acknowledged."""
+    ack()
+
+
+def _metadata(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _tell(services: Services, user_id: str, rendered: blocks.Rendered) -> None:
+    try:
+        services.messenger.direct_message(user_id, rendered)
+    except DeliveryError as error:
+        log.warning("could not DM %s: %s", user_id, error.reason)
+
+
+def register(app: App) -> None:
+    app.command("/kudos")(kudos_command)
+    app.view_submission(blocks.KUDOS_MODAL)(kudos_modal_submit)
+    app.message_shortcut(blocks.GIVE_KUDOS_SHORTCUT)(give_kudos_shortcut)
+    app.event("reaction_added")(on_reaction_added)
+    app.event("reaction_removed")(on_reaction_removed)
+    app.event({"type": "message", "subtype": "message_deleted"})(on_message_deleted)
+    app.event("message")(on_other_message)

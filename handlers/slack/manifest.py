@@ -1,0 +1,78 @@
+"""The Slack app manifest: every command, shortcut, event and scope the app uses, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from handlers.slack import blocks
+
+COMMANDS: list[dict[str, Any]] = [
+    {
+        "command": "/kudos",
+        "description": "Thank a colleague, publicly",
+        "usage_hint": "@ana thanks for the late-night fix #ownership",
+        "should_escape": True,
+    },
+]
+MESSAGE_SHORTCUTS: list[dict[str, str]] = [
+    {
+        "name": "Give kudos",
+        "callback_id": blocks.GIVE_KUDOS_SHORTCUT,
+        "description": "Thank the author of this message",
+    },
+]
+BOT_EVENTS = [
+    "reaction_added",
+    "reaction_removed",
+    # Channel messages are subscribed to only to see deletions (a deleted message loses its reaction kudos).
+    "message.channels",
+    "message.groups",
+]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "users:read",
+    "usergroups:read",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
+    "im:write",
+]
+
+
+def build_manifest(
+    *, name: str = "ExtraMile", request_url: str = "https://extramile.example.com/slack/events"
+) -> dict[str, Any]:
+    commands = [{**command, "url": request_url} for command in COMMANDS]
+    shortcuts = [{**shortcut, "type": "message"} for shortcut in MESSAGE_SHORTCUTS]
+    return {
+        "display_information": {
+            "name": name,
+            "description": "Kudos, welcomes and promises kept: going the extra mile for each other.",
+            "background_color": "#2c5f2d",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": name, "always_online": True},
+            "shortcuts": shortcuts,
+            "slash_commands": commands,
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "event_subscriptions": {"request_url": request_url, "bot_events": BOT_EVENTS},
+            "interactivity": {"is_enabled": True, "request_url": request_url},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(**kwargs: Any) -> str:
+    return yaml.safe_dump(build_manifest(**kwargs), sort_keys=False, allow_unicode=True)

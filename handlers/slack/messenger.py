@@ -1,0 +1,107 @@
+"""The Slack side of the Messenger and Directory ports (bot.services.ports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.services.kudos import KudosView
+from bot.services.ports import DeliveryError, PersonInfo, PostedMessage
+from handlers.slack import blocks
+
+
+def _delivery_error(error: SlackApiError) -> DeliveryError:
+    response = error.response
+    retry_after: float | None = None
+    if response.status_code == 429:
+        try:
+            retry_after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
+        except (TypeError, ValueError):
+            retry_after = 1.0
+        return DeliveryError("ratelimited", retry_after=retry_after)
+    reason = response.get("error") if isinstance(response.data, dict) else None
+    return DeliveryError(str(reason or f"http_{response.status_code}"))
+
+
+class SlackMessenger:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Calls a typed WebClient method (chat_postMessage, ...), turning Slack's errors into ours."""
+        try:
+            response = getattr(self._client, method)(**params)
+        except SlackApiError as error:
+            raise _delivery_error(error) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _post(self, channel: str, rendered: blocks.Rendered, **extra: Any) -> PostedMessage:
+        text, block_list = rendered
+        data = self._call("chat_postMessage", channel=channel, text=text, blocks=block_list, **extra)
+        return PostedMessage(channel_id=str(data["channel"]), ts=str(data["ts"]))
+
+    def announce_kudos(
+        self, team_id: str, channel_id: str, kudos: KudosView, *, thread_ts: str | None = None
+    ) -> PostedMessage:
+        extra: dict[str, Any] = {
+            "metadata": {"event_type": "extramile_kudos", "event_payload": {"kudos_id": kudos.id}},
+            "unfurl_links": False,
+        }
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
+        return self._post(channel_id, blocks.kudos_announcement(kudos), **extra)
+
+    def notify_kudos_recipient(self, team_id: str, user_id: str, kudos: KudosView) -> PostedMessage:
+        # Posting to a user id lands in the app's DM with them, without a conversations.open call.
+        return self._post(user_id, blocks.kudos_recipient_dm(kudos), unfurl_links=False)
+
+    def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None:
+        data = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
+        link = data.get("permalink")
+        return str(link) if link else None
+
+    def remove_message(self, team_id: str, channel_id: str, ts: str) -> None:
+        try:
+            self._call("chat_delete", channel=channel_id, ts=ts)
+        except DeliveryError as error:
+            if error.reason != "message_not_found":
+                raise
+
+    def ephemeral(self, channel_id: str, user_id: str, rendered: blocks.Rendered) -> None:
+        text, block_list = rendered
+        self._call("chat_postEphemeral", channel=channel_id, user=user_id, text=text, blocks=block_list)
+
+    def direct_message(self, user_id: str, rendered: blocks.Rendered) -> PostedMessage:
+        return self._post(user_id, rendered)
+
+
+class SlackDirectory:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def person(self, team_id: str, user_id: str) -> PersonInfo:
+        try:
+            user = self._client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as error:
+            raise _delivery_error(error) from None
+        profile = user.get("profile") or {}
+        return PersonInfo(
+            team_id=team_id,
+            user_id=user_id,
+            display_name=profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("name")
+            or user_id,
+            tz=user.get("tz") or "UTC",
+            is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
+            is_deleted=bool(user.get("deleted")),
+        )
+
+    def group_members(self, team_id: str, group_id: str) -> list[str]:
+        try:
+            users = self._client.usergroups_users_list(usergroup=group_id).get("users") or []
+        except SlackApiError as error:
+            raise _delivery_error(error) from None
+        return [str(user_id) for user_id in users]

@@ -1,0 +1,51 @@
+"""Turning Slack's text and payload shapes into plain values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# With `should_escape: true`, Slack sends <@U123|ana>, <!subteam^S123|@design>, <#C123|general>.
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
+_LEADING_MENTION = re.compile(r"^\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>)[\s,]*")
+# A hashtag is a # not inside <...> (so not a channel link) followed by a word.
+_HASHTAG = re.compile(r"(?<![\w<&|])#([\w-]+)")
+_TRAILING_HASHTAGS = re.compile(r"(\s*(?<![\w<&|])#[\w-]+)+\s*$")
+
+
+@dataclass(frozen=True)
+class KudosText:
+    user_ids: tuple[str, ...]
+    group_ids: tuple[str, ...]
+    message: str
+    values: tuple[str, ...]
+
+
+def kudos_text(text: str) -> KudosText:
+    """`<@U1|ana> <@U2> thanks for the fix #ownership`: leading mentions are the recipients; mentions
+    later in the sentence stay part of the message; every #hashtag is a value, and trailing ones
+    are taken out of the message."""
+    rest = text.strip()
+    user_ids: list[str] = []
+    group_ids: list[str] = []
+    while match := _LEADING_MENTION.match(rest):
+        mention = match.group(1)
+        if user := _USER.fullmatch(mention):
+            user_ids.append(user.group(1))
+        elif group := _GROUP.fullmatch(mention):
+            group_ids.append(group.group(1))
+        rest = rest[match.end() :]
+    values = tuple(dict.fromkeys(_HASHTAG.findall(rest)))
+    message = _TRAILING_HASHTAGS.sub("", rest).strip()
+    return KudosText(
+        user_ids=tuple(dict.fromkeys(user_ids)),
+        group_ids=tuple(dict.fromkeys(group_ids)),
+        message=message,
+        values=values,
+    )
+
+
+def first_word(text: str) -> str:
+    words = text.strip().split(maxsplit=1)
+    return words[0].lower() if words else ""

@@ -1,0 +1,35 @@
+"""The cache of chat users (timezone, bot, deactivated)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from storage.models import Person
+
+
+def get(session: Session, *, team_id: str, user_id: str) -> Person | None:
+    return session.get(Person, (team_id, user_id))
+
+
+def upsert(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    display_name: str,
+    tz: str,
+    is_bot: bool,
+    is_deleted: bool,
+    refreshed_at: datetime,
+) -> None:
+    person = session.get(Person, (team_id, user_id))
+    if person is None:
+        person = Person(team_id=team_id, user_id=user_id)
+        session.add(person)
+    person.display_name = display_name
+    person.tz = tz
+    person.is_bot = is_bot
+    person.is_deleted = is_deleted
+    person.refreshed_at = refreshed_at
