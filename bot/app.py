@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -20,7 +23,38 @@ from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
 from storage.db import SessionFactory, create_db_engine, session_factory
 
+T = TypeVar("T")
+
 LISTENER_THREADS = 64
+
+
+class ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener threads, able to say when every acknowledged request has finished its work.
+
+    Events are acknowledged before their listener runs; the demo, the tests and a graceful shutdown
+    need to know when that work is done.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="bolt")
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._idle:
+            self._busy += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Any]) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
 @dataclass(frozen=True)
@@ -31,6 +65,7 @@ class ExtraMile:
     bolt: App
     services: Services
     web: Starlette
+    listeners: ListenerPool
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> ExtraMile:
@@ -54,6 +89,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         workspaces=workspaces,
         messenger=messenger,
     )
+    listeners = ListenerPool(LISTENER_THREADS)
     bolt = App(
         client=client,
         signing_secret=signing_secret,
@@ -61,7 +97,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         token_verification_enabled=False,
         process_before_response=False,
         # Bolt's default of 10 listener threads would queue a burst behind slow Slack calls.
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt"),
+        listener_executor=listeners,
     )
     register(bolt, services)
     return ExtraMile(
@@ -71,4 +107,5 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         bolt=bolt,
         services=services,
         web=build_web(bolt, engine),
+        listeners=listeners,
     )

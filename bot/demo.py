@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.app import build_app
+from bot.app import ListenerPool, build_app
 from bot.server import RunningServer
 from bot.settings import Settings
 from handlers.slack.fake_api import Call, FakeSlack
@@ -33,8 +33,9 @@ CHANNELS = {"C0GENERAL": "general", "C0SECRET": "secret-project"}
 
 
 class Scene:
-    def __init__(self, fake: FakeSlack, sender: SignedSender) -> None:
+    def __init__(self, fake: FakeSlack, sender: SignedSender, listeners: ListenerPool) -> None:
         self.fake = fake
+        self.listeners = listeners
         self.sender = sender
         self._seen = 0
         self._triggers = 0
@@ -64,7 +65,9 @@ class Scene:
             print(f"  {name} sees (only visible to you): {self._message_text(reply)}")
         self.show_new_calls()
 
-    def react(self, user_id: str, reaction: str, channel_id: str, ts: str, author_id: str, *, added: bool = True) -> None:
+    def react(
+        self, user_id: str, reaction: str, channel_id: str, ts: str, author_id: str, *, added: bool = True
+    ) -> None:
         verb = "adds" if added else "removes"
         print(f"\n▶ {CAST[user_id][0]} {verb} :{reaction}: on {CAST[author_id][0]}'s message")
         self.sender.event(
@@ -97,11 +100,8 @@ class Scene:
         self._seen = len(calls)
 
     def _wait_for_listeners(self) -> None:
-        # Events are acknowledged before their listener runs; give it a moment to finish.
-        count = -1
-        while count != len(self.fake.calls):
-            count = len(self.fake.calls)
-            time.sleep(0.2)
+        # Events are acknowledged before their listener runs: wait for that work to finish.
+        self.listeners.wait_idle()
 
     def _show(self, call: Call) -> None:
         params = call.params
@@ -113,7 +113,9 @@ class Scene:
             thread = " (in the message's thread)" if params.get("thread_ts") else ""
             print(f"  {where}{thread}: {self._message_text(params)}")
         elif call.method == "chat.postEphemeral":
-            print(f"  {CAST.get(str(params.get('user')), ('someone',))[0]} sees (only visible to you): {self._message_text(params)}")
+            print(
+                f"  {CAST.get(str(params.get('user')), ('someone',))[0]} sees (only visible to you): {self._message_text(params)}"
+            )
         elif call.method == "chat.delete":
             print("  the kudos post is removed from the channel")
 
@@ -132,7 +134,9 @@ class Scene:
         text = re.sub(r"<!subteam\^\w+\|([^>]*)>", r"\1", text)
         text = re.sub(r"<#(\w+)>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
         text = re.sub(r"<[^|>]+\|([^>]*)>", r"\1", text)
-        return text.replace("\n>", " · “").replace("\n", " ").replace(":clap:", "👏").replace(":sparkles:", "✨")
+        return (
+            text.replace("\n>", " · “").replace("\n", " ").replace(":clap:", "👏").replace(":sparkles:", "✨")
+        )
 
 
 def play() -> int:
@@ -156,15 +160,18 @@ def play() -> int:
         server = RunningServer(app.web)
         try:
             print("ExtraMile demo: the real bot, a fake Slack workspace (Acme), a fresh SQLite database.")
-            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET))
+            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET), app.listeners)
             scene.command("U0GIA", "<@U0ANA|ana> thanks for staying late on the fix #ownership")
             scene.command("U0CAL", "<!subteam^S0DESIGN|@design> the new onboarding flow is lovely")
             scene.react("U0BEN", "clap", "C0GENERAL", "1700000000.000100", "U0ANA")
+            scene.react("U0BEN", "clap", "C0GENERAL", "1700000000.000100", "U0ANA", added=False)
             scene.command("U0GIA", "<@U0GIA|gia> for being me")
             scene.command("U0GIA", "<@U0DEPLOY|deploybot> for shipping")
             scene.command("U0GIA", "<@U0BEN|ben> thanks for the review", channel_id="C0SECRET")
             scene.command("U0ANA", "top")
-            print("\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run` (see README).")
+            print(
+                "\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run` (see README)."
+            )
         finally:
             server.stop()
             app.engine.dispose()

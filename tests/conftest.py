@@ -1,0 +1,221 @@
+"""Shared fixtures: a database per test (SQLite, and PostgreSQL when it is there), the fake Slack, the
+real app served over HTTP on loopback, a movable clock and a signed-request sender."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from bot.app import ExtraMile, build_app
+from bot.clock import FrozenClock
+from bot.server import RunningServer
+from bot.settings import Settings
+from handlers.slack.fake_api import FakeSlack
+from handlers.slack.signed_requests import SignedSender
+from storage.db import create_db_engine, session_factory, upgrade
+from storage.models import Base
+
+PAYLOADS = Path(__file__).parent / "payloads"
+SIGNING_SECRET = "test-signing-secret"
+TEAM = "T0001"
+GIVER, ANA, BEN = "U0GIVER", "U0ANA", "U0BEN"
+GENERAL = "C0GENERAL"
+# A Wednesday afternoon in London.
+START = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+PG_ADMIN_URL = os.environ.get(
+    "EXTRAMILE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def payload(name: str, **overrides: Any) -> dict[str, Any]:
+    """A captured payload from tests/payloads/, with top-level fields replaced."""
+    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text())
+    data = copy.deepcopy(data)
+    data.update(overrides)
+    return data
+
+
+def _postgres_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:
+        return f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {type(error).__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of its own for this test run, dropped at the end, so runs cannot collide."""
+    reason = _postgres_available()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true requires the PostgreSQL suite to run")
+        pytest.skip(reason)
+    name = f"extramile_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'extramile.db'}"
+        engine = create_db_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("postgres_database")
+    yield url
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack(team_id=TEAM) as fake:
+        fake.add_user(GIVER, "gia", real_name="Gia Giver", tz="Europe/London")
+        fake.add_user(ANA, "ana", real_name="Ana Ames", tz="America/New_York")
+        fake.add_user(BEN, "ben", real_name="Ben Berg", tz="Asia/Tokyo")
+        fake.add_channel(GENERAL, "general")
+        yield fake
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@dataclass
+class Harness:
+    """The real app on loopback, its fake Slack, its clock, and helpers to talk to both."""
+
+    app: ExtraMile
+    fake: FakeSlack
+    clock: FrozenClock
+    sender: SignedSender
+    url: str
+
+    def command(
+        self, text: str, *, user_id: str = GIVER, channel_id: str = GENERAL, trigger_id: str | None = None
+    ) -> Any:
+        form = payload("slash_command", text=text, user_id=user_id, channel_id=channel_id)
+        form["trigger_id"] = trigger_id or f"trigger-{uuid.uuid4().hex}"
+        response = self.sender.command(form)
+        assert response.status == 200, response.body
+        self.settle()
+        return _reply(response.body)
+
+    def event(self, envelope: dict[str, Any], **kwargs: Any) -> None:
+        response = self.sender.event(envelope, **kwargs)
+        assert response.status == 200, response.body
+        self.settle()
+
+    def interaction(self, body: dict[str, Any]) -> Any:
+        response = self.sender.interaction(body)
+        assert response.status == 200, response.body
+        self.settle()
+        return response.json() if response.body.startswith("{") else None
+
+    def settle(self) -> None:
+        """Waits until every acknowledged request has finished its work."""
+        assert self.app.listeners.wait_idle(10), "listeners still busy after 10 s"
+
+    def session(self) -> Session:
+        return self.app.sessions()
+
+    def posts(self, channel_id: str) -> list[dict[str, Any]]:
+        return [
+            call.params
+            for call in self.fake.calls_to("chat.postMessage")
+            if call.params.get("channel") == channel_id and call.ok
+        ]
+
+    def configure(self, **changes: Any) -> None:
+        from bot.services.workspaces import WorkspaceSettings
+
+        current = self.app.services.workspaces.get(TEAM)
+        self.app.services.workspaces.save(
+            WorkspaceSettings.model_validate({**current.model_dump(), **changes})
+        )
+
+
+def _reply(body: str) -> dict[str, Any] | None:
+    """What the person who typed the command sees: nothing, plain text, or a message (ephemeral)."""
+    if not body:
+        return None
+    if body.startswith("{"):
+        data: dict[str, Any] = json.loads(body)
+        return data
+    return {"text": body}
+
+
+def make_settings(database_url: str, slack_url: str) -> Settings:
+    return Settings(
+        SLACK_BOT_TOKEN=SecretStr("xoxb-test"),
+        SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
+        SLACK_API_URL=slack_url,  # type: ignore[arg-type]
+        DATABASE_URL=database_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def harness(database_url: str, fake_slack: FakeSlack, clock: FrozenClock) -> Iterator[Harness]:
+    app = build_app(make_settings(database_url, fake_slack.url), clock=clock)
+    server = RunningServer(app.web)
+    try:
+        yield Harness(
+            app=app,
+            fake=fake_slack,
+            clock=clock,
+            sender=SignedSender(server.url, SIGNING_SECRET),
+            url=server.url,
+        )
+    finally:
+        server.stop()
+        app.listeners.shutdown(wait=True)
+        app.engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Any:
+    return session_factory(engine)

@@ -1,0 +1,246 @@
+"""/kudos over signed HTTP: what Slack receives and what the database holds."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from storage.models import Kudos, KudosRecipient, KudosValue
+from tests.conftest import ANA, BEN, GENERAL, GIVER, TEAM, Harness, payload
+
+
+def kudos_rows(h: Harness) -> list[Kudos]:
+    with h.session() as session:
+        return list(session.scalars(select(Kudos).order_by(Kudos.id)))
+
+
+def texts(blocks: list[dict]) -> str:
+    return " ".join(
+        (block.get("text") or {}).get("text", "")
+        + " ".join(e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict))
+        for block in blocks
+    )
+
+
+def test_kudos_posts_publicly_and_dms_the_recipient(harness: Harness) -> None:
+    reply = harness.command("<@U0ANA|ana> thanks for the late-night fix #ownership")
+
+    assert reply is None  # posted where it was given: nothing more to say to the giver
+    [post] = harness.posts(GENERAL)
+    assert f"<@{GIVER}> gave kudos to <@{ANA}>" in texts(post["blocks"])
+    assert ">thanks for the late-night fix" in texts(post["blocks"])
+    assert "`#ownership`" in texts(post["blocks"])
+    assert post["metadata"]["event_type"] == "extramile_kudos"
+    [dm] = [
+        call.params for call in harness.fake.calls_to("chat.postMessage") if call.params["channel"] == ANA
+    ]
+    [message] = harness.fake.messages(GENERAL)
+    permalink = harness.fake.calls_to("chat.getPermalink")[0].response["permalink"]
+    assert message["ts"] in permalink.replace("p", "").replace(".", "") or permalink
+    assert f"<{permalink}|See it in the channel>" in texts(dm["blocks"])
+    [kudos] = kudos_rows(harness)
+    assert (kudos.team_id, kudos.giver_id, kudos.status, kudos.message) == (
+        TEAM,
+        GIVER,
+        "posted",
+        "thanks for the late-night fix",
+    )
+    assert (kudos.post_channel_id, kudos.post_ts, kudos.permalink) == (GENERAL, message["ts"], permalink)
+    with harness.session() as session:
+        assert session.scalars(select(KudosValue.value)).all() == ["ownership"]
+        [recipient] = session.scalars(select(KudosRecipient)).all()
+        assert (recipient.user_id, recipient.dm_channel_id) == (ANA, "D" + ANA)
+
+
+def test_the_same_command_delivered_twice_posts_once(harness: Harness) -> None:
+    harness.command("<@U0ANA|ana> thanks for the fix", trigger_id="1111.2222.same")
+    harness.command("<@U0ANA|ana> thanks for the fix", trigger_id="1111.2222.same")
+
+    assert len(harness.posts(GENERAL)) == 1
+    assert len(harness.posts(ANA)) == 1
+    assert len(kudos_rows(harness)) == 1
+
+
+def test_several_recipients_and_a_user_group(harness: Harness) -> None:
+    harness.fake.add_user("U0CAL", "cal", tz="Europe/Berlin")
+    harness.fake.add_usergroup("S0DESIGN", "design", [BEN, "U0CAL", GIVER])
+
+    harness.command("<@U0ANA|ana> <!subteam^S0DESIGN|@design> the launch went so smoothly")
+
+    [post] = harness.posts(GENERAL)
+    assert f"gave kudos to <@{ANA}>, <@{BEN}> and <@U0CAL>" in texts(post["blocks"])
+    for user_id in (ANA, BEN, "U0CAL"):
+        assert len(harness.posts(user_id)) == 1
+    assert harness.posts(GIVER) == []  # the giver is in the group, but does not thank themself
+    with harness.session() as session:
+        assert sorted(session.scalars(select(KudosRecipient.user_id))) == [ANA, BEN, "U0CAL"]
+
+
+def test_kudos_channel_receives_the_post_and_the_giver_gets_a_link(harness: Harness) -> None:
+    harness.fake.add_channel("C0KUDOS", "kudos")
+    harness.configure(kudos_channel_id="C0KUDOS")
+
+    reply = harness.command("<@U0ANA|ana> thanks for the fix")
+
+    assert harness.posts(GENERAL) == []
+    assert len(harness.posts("C0KUDOS")) == 1
+    assert "<#C0KUDOS>" in reply["text"] and "Sent!" in reply["text"]
+    assert reply.get("response_type", "ephemeral") == "ephemeral"
+
+
+def test_bot_not_in_channel_explains_the_fix_and_records_nothing(harness: Harness) -> None:
+    harness.fake.add_channel("C0QUIET", "quiet", bot_is_member=False)
+
+    reply = harness.command("<@U0ANA|ana> thanks for the fix", channel_id="C0QUIET")
+
+    assert "/invite @ExtraMile" in reply["text"]
+    assert [call.response["error"] for call in harness.fake.calls_to("chat.postMessage")] == [
+        "not_in_channel"
+    ]
+    assert harness.posts(ANA) == []
+    assert kudos_rows(harness) == []
+
+
+def test_private_channel_without_the_bot_is_explained_too(harness: Harness) -> None:
+    harness.fake.add_channel("G0PRIVATE", "secret", is_private=True, bot_is_member=False)
+
+    reply = harness.command("<@U0ANA|ana> thanks for the fix", channel_id="G0PRIVATE")
+
+    assert "/invite @ExtraMile" in reply["text"]
+    assert kudos_rows(harness) == []
+
+
+def test_refusals_are_ephemeral_and_change_nothing(harness: Harness) -> None:
+    harness.fake.add_user("U0BOT", "deploybot", is_bot=True)
+    harness.fake.add_user("U0GONE", "gone", deleted=True)
+    harness.configure(kudos_values=("ownership", "craft"))
+    cases = {
+        "<@U0GIVER|gia> for being me": "can't give them to yourself",
+        "<@U0BOT|deploybot> for shipping": "bots don't need kudos",
+        "<@U0GONE|gone> thanks": "no longer active",
+        "<@U0ANA|ana>": "Add a few words",
+        "<@U0ANA|ana> " + "x" * 2001: "2,001 characters; kudos can be up to 2,000",
+        "<@U0ANA|ana> thanks #ownrship": "Did you mean `#ownership`?",
+        "<@U0NOBODY|who> thanks": "no longer active",
+        "thanks everyone for the great week": "Who is it for?",
+    }
+    for text, expected in cases.items():
+        reply = harness.command(text)
+        assert expected in reply["text"], (text, reply)
+        assert reply.get("response_type", "ephemeral") == "ephemeral"
+    assert harness.fake.calls_to("chat.postMessage") == []
+    assert kudos_rows(harness) == []
+
+
+def test_values_match_case_insensitively_in_the_workspace_spelling(harness: Harness) -> None:
+    harness.configure(kudos_values=("Ownership", "craft"))
+
+    harness.command("<@U0ANA|ana> thanks for the fix #OWNERSHIP #Craft")
+
+    with harness.session() as session:
+        assert sorted(session.scalars(select(KudosValue.value))) == ["Ownership", "craft"]
+
+
+def test_daily_allowance_counts_the_givers_local_day(harness: Harness) -> None:
+    harness.configure(daily_allowance=2)
+    # Ana's local day (New York) runs 05:00 to 05:00 UTC in November.
+    harness.clock.set(harness.clock.now().replace(hour=23))
+
+    assert harness.command("<@U0BEN|ben> one", user_id=ANA) is None
+    reply = harness.command("<@U0GIVER|gia> <@U0BEN|ben> two and three", user_id=ANA)
+    assert "You have 1 kudos left today" in reply["text"]
+    assert harness.command("<@U0GIVER|gia> two", user_id=ANA) is None
+    reply = harness.command("<@U0BEN|ben> three", user_id=ANA)
+    assert "You've given all 2 of today's kudos" in reply["text"]
+
+    harness.clock.set(harness.clock.now().replace(hour=4, minute=59).replace(day=19))
+    assert "all 2" in harness.command("<@U0BEN|ben> still today in New York", user_id=ANA)["text"]
+    harness.clock.set(harness.clock.now().replace(hour=5, minute=0))
+    assert harness.command("<@U0BEN|ben> a new day", user_id=ANA) is None
+    assert len(kudos_rows(harness)) == 3
+
+
+def test_zero_allowance_means_unlimited(harness: Harness) -> None:
+    harness.configure(daily_allowance=0)
+    for n in range(7):
+        assert harness.command(f"<@U0ANA|ana> thanks {n}") is None
+    assert len(kudos_rows(harness)) == 7
+
+
+def test_help_and_unknown_subcommands_show_usage(harness: Harness) -> None:
+    for text in ("help", "frobnicate"):
+        reply = harness.command(text)
+        assert "/kudos @ana @ben thanks for the late-night fix #ownership" in texts(reply["blocks"])
+    assert harness.fake.calls_to("chat.postMessage") == []
+
+
+def test_leaderboard_counts_received_and_given(harness: Harness) -> None:
+    harness.command("<@U0ANA|ana> <@U0BEN|ben> thanks")
+    harness.command("<@U0ANA|ana> thanks again", user_id=BEN)
+
+    reply = harness.command("top")
+    board = texts(reply["blocks"]) + " ".join(f["text"] for b in reply["blocks"] for f in b.get("fields", []))
+    assert "Kudos this week" in board
+    assert f"1. <@{ANA}> · 2" in board and f"2. <@{BEN}> · 1" in board
+    assert f"1. <@{GIVER}> · 2" in board and f"2. <@{BEN}> · 1" in board
+
+    reply = harness.command("top fortnight")
+    assert "top week" in reply["text"]
+
+
+def test_leaderboard_week_starts_on_the_viewers_monday(harness: Harness) -> None:
+    harness.command("<@U0ANA|ana> thanks")  # Wednesday
+    harness.clock.set(harness.clock.now().replace(day=23, hour=9))  # the next Monday, 09:00 London
+
+    week = harness.command("top week")
+    month = harness.command("top month")
+
+    assert "Nobody yet." in " ".join(f["text"] for b in week["blocks"] for f in b.get("fields", []))
+    assert f"1. <@{ANA}> · 1" in " ".join(f["text"] for b in month["blocks"] for f in b.get("fields", []))
+
+
+def test_workspaces_do_not_see_each_others_kudos(harness: Harness) -> None:
+    harness.command("<@U0ANA|ana> thanks")
+    other = payload(
+        "slash_command", text="top all", team_id="T0OTHER", user_id="U0OTHER", trigger_id="t-other"
+    )
+    harness.fake.add_user("U0OTHER", "olga")
+
+    response = harness.sender.command(other)
+
+    fields = " ".join(f["text"] for b in response.json()["blocks"] for f in b.get("fields", []))
+    assert ANA not in fields and "Nobody yet." in fields
+    with harness.session() as session:
+        assert session.scalar(select(func.count()).select_from(Kudos).where(Kudos.team_id == "T0OTHER")) == 0
+
+
+def test_unsigned_tampered_and_stale_requests_get_401_and_change_nothing(harness: Harness) -> None:
+    from urllib.parse import urlencode
+
+    body = urlencode(payload("slash_command"))
+    unsigned = harness.sender.post(
+        body, content_type="application/x-www-form-urlencoded", headers={"X-Slack-Signature": ""}
+    )
+    headers = harness.sender.headers(body, content_type="application/x-www-form-urlencoded")
+    tampered = harness.sender.post(
+        body.replace("late-night", "all-night"),
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+    stale = harness.sender.post(
+        body, content_type="application/x-www-form-urlencoded", timestamp=int(time.time()) - 301
+    )
+
+    assert (unsigned.status, tampered.status, stale.status) == (401, 401, 401)
+    harness.settle()
+    assert harness.fake.calls == []
+    assert kudos_rows(harness) == []
+
+
+def test_healthz(harness: Harness) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(harness.url + "/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert b'"ok":true' in response.read()
