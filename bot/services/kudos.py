@@ -170,7 +170,8 @@ class KudosService:
         """Applies every rule without recording anything: the recipients and the values as stored."""
         recipients = self._recipients(request)
         message = request.message.strip()
-        if not message and request.reason_link is None:
+        # A reaction or a shortcut points at a message: that message is the reason.
+        if not message and request.reason_link is None and request.source != "reaction":
             raise EmptyMessage()
         if len(message) > MAX_MESSAGE_CHARS:
             raise MessageTooLong(len(message), MAX_MESSAGE_CHARS)

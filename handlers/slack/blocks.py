@@ -87,6 +87,8 @@ def kudos_announcement(kudos: KudosView) -> Rendered:
         body += "\n" + _quote(kudos.message)
     elif kudos.reason_link:
         body += f" for <{kudos.reason_link}|this message>"
+    elif kudos.source == "reaction":
+        body += " for their message"
     context: list[str] = []
     if kudos.values:
         context.append(" ".join(f"`#{value}`" for value in kudos.values))
@@ -108,6 +110,8 @@ def kudos_recipient_dm(kudos: KudosView) -> Rendered:
         body += "\n" + _quote(kudos.message)
     elif kudos.reason_link:
         body += f" for <{kudos.reason_link}|your message>"
+    elif kudos.source == "reaction":
+        body += " for your message"
     links = []
     if kudos.permalink:
         links.append(f"<{kudos.permalink}|See it in the channel>")

@@ -318,6 +318,22 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ workspace setup
 
+    def add_message(self, channel_id: str, user_id: str, text: str, *, ts: str | None = None) -> str:
+        """A message a person wrote (not the bot), so reactions and shortcuts have something to point at."""
+        with self._lock:
+            ts = ts or self._next_ts()
+            self._messages.setdefault(channel_id, []).append(
+                {
+                    "type": "message",
+                    "user": user_id,
+                    "text": text,
+                    "ts": ts,
+                    "team": self.team_id,
+                    "blocks": [],
+                }
+            )
+            return ts
+
     def add_user(
         self,
         user_id: str,

@@ -154,7 +154,7 @@ def on_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
         user_ids=(event["item_user"],),
         channel_id=channel_id,
         origin_ts=message_ts,
-        reason_link=reason_link or f"#{channel_id}",
+        reason_link=reason_link,
         event_ts=event.get("event_ts"),
     )
     try:

@@ -36,8 +36,9 @@ def test_kudos_posts_publicly_and_dms_the_recipient(harness: Harness) -> None:
         call.params for call in harness.fake.calls_to("chat.postMessage") if call.params["channel"] == ANA
     ]
     [message] = harness.fake.messages(GENERAL)
-    permalink = harness.fake.calls_to("chat.getPermalink")[0].response["permalink"]
-    assert message["ts"] in permalink.replace("p", "").replace(".", "") or permalink
+    [permalink_call] = harness.fake.calls_to("chat.getPermalink")
+    assert permalink_call.params == {"channel": GENERAL, "message_ts": message["ts"]}
+    permalink = permalink_call.response["permalink"]
     assert f"<{permalink}|See it in the channel>" in texts(dm["blocks"])
     [kudos] = kudos_rows(harness)
     assert (kudos.team_id, kudos.giver_id, kudos.status, kudos.message) == (

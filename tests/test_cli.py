@@ -1,0 +1,186 @@
+"""The `extramile` command as a person runs it: settings errors, migrations, `run` against a fake Slack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select
+
+from handlers.slack.fake_api import FakeSlack
+from handlers.slack.signed_requests import SignedSender
+from storage.db import create_db_engine, pending_migrations
+from storage.models import Kudos
+from tests.conftest import ANA, GENERAL, GIVER, SIGNING_SECRET, TEAM, payload
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def extramile(
+    *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "PORT"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("extra", "named", "secret"),
+    [
+        ({"SLACK_SIGNING_SECRET": "s3cret-value"}, "SLACK_BOT_TOKEN is not set", "s3cret-value"),
+        ({"SLACK_BOT_TOKEN": "xoxb-very-secret"}, "SLACK_SIGNING_SECRET is not set", "xoxb-very-secret"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxp-user-token-secret", "SLACK_SIGNING_SECRET": "x"},
+            "SLACK_BOT_TOKEN is malformed",
+            "xoxp-user-token-secret",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "PORT": "eighty"},
+            "PORT is malformed",
+            "xoxb-1",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "DATABASE_URL": "extramile.db"},
+            "DATABASE_URL is malformed",
+            "xoxb-1",
+        ),
+    ],
+)
+def test_a_missing_or_malformed_setting_stops_run_with_one_line(
+    tmp_path: Path, extra: dict[str, str], named: str, secret: str
+) -> None:
+    result = extramile("run", env=clean_env(tmp_path, **extra), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0] and "Traceback" not in result.stderr
+    assert "set it to" in lines[0]
+    assert secret not in result.stderr
+
+
+def test_db_upgrade_creates_every_table(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+
+    result = extramile("db", "upgrade", env=clean_env(tmp_path, DATABASE_URL=url), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    engine = create_db_engine(url)
+    assert {"kudos", "kudos_recipient", "kudos_value", "person", "workspace"} <= set(
+        inspect(engine).get_table_names()
+    )
+    assert pending_migrations(engine) == []
+    engine.dispose()
+
+
+def test_workspace_settings_from_the_command_line(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ws.db'}")
+
+    ok = extramile(
+        "workspace",
+        TEAM,
+        "--kudos-channel",
+        "C0KUDOS",
+        "--values",
+        "ownership, #craft",
+        "--allowance",
+        "3",
+        env=env,
+        cwd=tmp_path,
+    )
+    bad = extramile("workspace", TEAM, "--allowance", "-1", env=env, cwd=tmp_path)
+    shown = extramile("workspace", TEAM, env=env, cwd=tmp_path)
+
+    assert ok.returncode == 0, ok.stderr
+    assert bad.returncode == 2 and "daily_allowance" in bad.stderr and "Traceback" not in bad.stderr
+    assert "kudos_channel_id: C0KUDOS" in shown.stdout
+    assert "kudos_values: ('ownership', 'craft')" in shown.stdout
+    assert "daily_allowance: 3" in shown.stdout
+
+
+def test_manifest_prints_yaml(tmp_path: Path) -> None:
+    result = extramile(
+        "manifest", "--url", "https://bot.example.org/slack/events", env=clean_env(tmp_path), cwd=tmp_path
+    )
+
+    assert result.returncode == 0
+    assert "command: /kudos" in result.stdout and "https://bot.example.org/slack/events" in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
+    database = tmp_path / "run.db"
+    port = _free_port()
+    with FakeSlack(team_id=TEAM) as fake:
+        fake.add_user(GIVER, "gia")
+        fake.add_user(ANA, "ana", tz="America/New_York")
+        fake.add_channel(GENERAL, "general")
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-run-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake.url,
+            DATABASE_URL=f"sqlite:///{database}",
+            PORT=str(port),
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                        assert response.status == 200
+                        break
+                except OSError:
+                    assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                    assert time.monotonic() < deadline, "extramile run did not come up"
+                    time.sleep(0.1)
+
+            form = payload("slash_command", text="<@U0ANA|ana> thanks for the fix")
+            response = SignedSender(base, SIGNING_SECRET).command(form)
+
+            assert response.status == 200
+            deadline = time.monotonic() + 10
+            while len(fake.calls_to("chat.postMessage")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            posts = {call.params["channel"] for call in fake.calls_to("chat.postMessage") if call.ok}
+            assert posts == {GENERAL, ANA}
+            assert all(call.token == "xoxb-run-test" for call in fake.calls)
+        finally:
+            process.terminate()
+            process.wait(10)
+    engine = create_db_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        assert connection.execute(select(Kudos.giver_id, Kudos.status)).all() == [(GIVER, "posted")]
+    engine.dispose()

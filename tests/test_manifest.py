@@ -1,0 +1,89 @@
+"""The manifest declares every surface a registered listener answers, and nothing we do not handle."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from slack_bolt import BoltRequest, BoltResponse
+
+from bot.app import ExtraMile
+from handlers.slack import blocks
+from handlers.slack.manifest import build_manifest, manifest_yaml
+from tests.conftest import Harness, payload
+
+
+def _requests_for(manifest: dict[str, Any]) -> list[tuple[str, BoltRequest]]:
+    """A real-shaped request for each surface the manifest declares."""
+    requests: list[tuple[str, BoltRequest]] = []
+    for command in manifest["features"]["slash_commands"]:
+        form = payload("slash_command", command=command["command"])
+        requests.append((command["command"], BoltRequest(body=urlencode(form))))
+    for shortcut in manifest["features"]["shortcuts"]:
+        body = payload("message_action", callback_id=shortcut["callback_id"])
+        requests.append((shortcut["callback_id"], BoltRequest(body=urlencode({"payload": json.dumps(body)}))))
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        event_type = event.split(".")[0]
+        variants = [{"type": event_type}]
+        if event_type == "message":
+            variants.append({"type": "message", "subtype": "message_deleted"})
+        for variant in variants:
+            envelope = payload("reaction_added")
+            envelope["event"] = {
+                **variant,
+                "user": "U0ANA",
+                "channel": "C0GENERAL",
+                "ts": "1.2",
+                "event_ts": "1.2",
+            }
+            requests.append(
+                (
+                    event,
+                    BoltRequest(body=json.dumps(envelope), headers={"content-type": ["application/json"]}),
+                )
+            )
+    if manifest["settings"]["interactivity"]["is_enabled"]:
+        # Views are declared by the app sending them; the modal builders say which ones exist.
+        for view in (blocks.kudos_modal(values=(), channel_id=None),):
+            body = payload("view_submission")
+            body["view"]["callback_id"] = view["callback_id"]
+            requests.append((view["callback_id"], BoltRequest(body=urlencode({"payload": json.dumps(body)}))))
+    return requests
+
+
+def _matches(app: ExtraMile, request: BoltRequest) -> list[Any]:
+    return [
+        listener
+        for listener in app.bolt._listeners
+        if listener.matches(req=request, resp=BoltResponse(status=200))
+    ]
+
+
+def test_every_registered_listener_is_declared_in_the_manifest(harness: Harness) -> None:
+    requests = _requests_for(build_manifest())
+    undeclared = [
+        listener.ack_function.__name__
+        for listener in harness.app.bolt._listeners
+        if not any(listener.matches(req=request, resp=BoltResponse(status=200)) for _, request in requests)
+    ]
+    assert undeclared == []
+
+
+def test_every_declared_surface_has_a_listener(harness: Harness) -> None:
+    unhandled = [
+        name for name, request in _requests_for(build_manifest()) if not _matches(harness.app, request)
+    ]
+    assert unhandled == []
+
+
+def test_manifest_yaml_is_pasteable() -> None:
+    manifest = yaml.safe_load(manifest_yaml(request_url="https://bot.example.org/slack/events"))
+    assert (
+        manifest["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.org/slack/events"
+    )
+    assert manifest["features"]["slash_commands"][0]["should_escape"] is True  # we parse <@U…|name> mentions
+    assert {"commands", "chat:write", "users:read", "usergroups:read", "reactions:read"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
