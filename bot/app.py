@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,43 +14,11 @@ from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
+from bot.workers import Workers
 from handlers.slack.container import Services
 from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
 from storage.db import SessionFactory, create_db_engine, session_factory
-
-T = TypeVar("T")
-
-LISTENER_THREADS = 64
-
-
-class ListenerPool(ThreadPoolExecutor):
-    """Bolt's listener threads, able to say when every acknowledged request has finished its work.
-
-    Events are acknowledged before their listener runs; the demo, the tests and a graceful shutdown
-    need to know when that work is done.
-    """
-
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="bolt")
-        self._busy = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        with self._idle:
-            self._busy += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, _: Future[Any]) -> None:
-        with self._idle:
-            self._busy -= 1
-            self._idle.notify_all()
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
 @dataclass(frozen=True)
@@ -65,7 +29,7 @@ class ExtraMile:
     bolt: App
     services: Services
     web: Starlette
-    listeners: ListenerPool
+    workers: Workers
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> ExtraMile:
@@ -81,6 +45,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     messenger = SlackMessenger(client)
     people = PeopleService(sessions=sessions, clock=clock, directory=SlackDirectory(client))
     workspaces = WorkspaceService(sessions)
+    workers = Workers()
     services = Services(
         kudos=KudosService(
             sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
@@ -88,16 +53,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         people=people,
         workspaces=workspaces,
         messenger=messenger,
+        follow_ups=workers.follow_ups,
     )
-    listeners = ListenerPool(LISTENER_THREADS)
     bolt = App(
         client=client,
         signing_secret=signing_secret,
         # auth.test runs lazily on the first request instead of at construction.
         token_verification_enabled=False,
         process_before_response=False,
-        # Bolt's default of 10 listener threads would queue a burst behind slow Slack calls.
-        listener_executor=listeners,
+        listener_executor=workers.listeners,
     )
     register(bolt, services)
     return ExtraMile(
@@ -107,5 +71,5 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         bolt=bolt,
         services=services,
         web=build_web(bolt, engine),
-        listeners=listeners,
+        workers=workers,
     )

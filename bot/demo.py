@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.app import ListenerPool, build_app
+from bot.app import build_app
 from bot.server import RunningServer
 from bot.settings import Settings
+from bot.workers import Workers
 from handlers.slack.fake_api import Call, FakeSlack
 from handlers.slack.signed_requests import SignedSender
 from storage.db import create_db_engine, upgrade
@@ -33,9 +34,9 @@ CHANNELS = {"C0GENERAL": "general", "C0SECRET": "secret-project"}
 
 
 class Scene:
-    def __init__(self, fake: FakeSlack, sender: SignedSender, listeners: ListenerPool) -> None:
+    def __init__(self, fake: FakeSlack, sender: SignedSender, workers: Workers) -> None:
         self.fake = fake
-        self.listeners = listeners
+        self.workers = workers
         self.sender = sender
         self._seen = 0
         self._triggers = 0
@@ -56,7 +57,7 @@ class Scene:
                 "text": text,
                 "api_app_id": "A0DEMO",
                 "is_enterprise_install": "false",
-                "response_url": "https://hooks.slack.com/commands/T0DEMO/1/demo",
+                "response_url": self.fake.response_url(f"{user_id}/{self._triggers}"),
                 "trigger_id": f"{self._triggers}.demo",
             }
         )
@@ -101,7 +102,7 @@ class Scene:
 
     def _wait_for_listeners(self) -> None:
         # Events are acknowledged before their listener runs: wait for that work to finish.
-        self.listeners.wait_idle()
+        self.workers.wait_idle()
 
     def _show(self, call: Call) -> None:
         params = call.params
@@ -116,6 +117,9 @@ class Scene:
             print(
                 f"  {CAST.get(str(params.get('user')), ('someone',))[0]} sees (only visible to you): {self._message_text(params)}"
             )
+        elif call.method == "response_url":
+            name = CAST.get(str(params["tag"]).split("/")[0], ("someone",))[0]
+            print(f"  {name} sees (only visible to you): {self._message_text(params)}")
         elif call.method == "chat.delete":
             print("  the kudos post is removed from the channel")
 
@@ -160,7 +164,7 @@ def play() -> int:
         server = RunningServer(app.web)
         try:
             print("ExtraMile demo: the real bot, a fake Slack workspace (Acme), a fresh SQLite database.")
-            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET), app.listeners)
+            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET), app.workers)
             scene.command("U0GIA", "<@U0ANA|ana> thanks for staying late on the fix #ownership")
             scene.command("U0CAL", "<!subteam^S0DESIGN|@design> the new onboarding flow is lovely")
             scene.react("U0BEN", "clap", "C0GENERAL", "1700000000.000100", "U0ANA")

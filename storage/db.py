@@ -29,10 +29,13 @@ def normalise_url(url: str) -> str:
 def create_db_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # Every in-flight request may hold a connection for a moment: a small pool would queue acks.
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=32, max_overflow=96
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -132,6 +132,7 @@ class Harness:
     ) -> Any:
         form = payload("slash_command", text=text, user_id=user_id, channel_id=channel_id)
         form["trigger_id"] = trigger_id or f"trigger-{uuid.uuid4().hex}"
+        form["response_url"] = self.fake.response_url(f"{user_id}/{form['trigger_id']}")
         response = self.sender.command(form)
         assert response.status == 200, response.body
         self.settle()
@@ -150,10 +151,18 @@ class Harness:
 
     def settle(self) -> None:
         """Waits until every acknowledged request has finished its work."""
-        assert self.app.listeners.wait_idle(10), "listeners still busy after 10 s"
+        assert self.app.workers.wait_idle(10), "request work still running after 10 s"
 
     def session(self) -> Session:
         return self.app.sessions()
+
+    def responses(self, user_id: str = GIVER) -> list[dict[str, Any]]:
+        """Private replies sent after the ack, through the response_url of `user_id`'s commands."""
+        return [
+            call.params
+            for call in self.fake.calls_to("response_url")
+            if call.params["tag"].startswith(user_id + "/")
+        ]
 
     def posts(self, channel_id: str) -> list[dict[str, Any]]:
         return [
@@ -205,7 +214,7 @@ def harness(database_url: str, fake_slack: FakeSlack, clock: FrozenClock) -> Ite
         )
     finally:
         server.stop()
-        app.listeners.shutdown(wait=True)
+        app.workers.shutdown()
         app.engine.dispose()
 
 

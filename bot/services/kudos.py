@@ -166,8 +166,18 @@ class KudosService:
         self._workspaces = workspaces
         self._messenger = messenger
 
-    def check(self, request: KudosRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Applies every rule without recording anything: the recipients and the values as stored."""
+    def check(self, request: KudosRequest) -> None:
+        """Applies every rule and records nothing, so an adapter can refuse before acknowledging.
+
+        A request already given (a redelivery) passes: `give` will recognise it and do nothing.
+        """
+        with unit_of_work(self._sessions) as session:
+            if kudos_store.find_by_key(session, team_id=request.team_id, dedupe_key=request.dedupe_key):
+                return
+        self._validate(request)
+
+    def _validate(self, request: KudosRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Every rule: the recipients and the values as they will be stored."""
         recipients = self._recipients(request)
         message = request.message.strip()
         # A reaction or a shortcut points at a message: that message is the reason.
@@ -184,7 +194,7 @@ class KudosService:
         existing = self._existing(request)
         if existing is not None:
             return GiveResult(kudos=existing, duplicate=True)
-        recipients, values = self.check(request)
+        recipients, values = self._validate(request)
         settings = self._workspaces.get(request.team_id)
         try:
             with unit_of_work(self._sessions) as session:

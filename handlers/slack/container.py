@@ -9,6 +9,7 @@ from slack_bolt import BoltContext
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
 from bot.services.workspaces import WorkspaceService
+from bot.workers import WorkPool
 from handlers.slack.messenger import SlackMessenger
 
 CONTEXT_KEY = "extramile_services"
@@ -20,6 +21,8 @@ class Services:
     people: PeopleService
     workspaces: WorkspaceService
     messenger: SlackMessenger
+    # Slow work after an ack runs here, so acknowledgements never wait behind it.
+    follow_ups: WorkPool
 
 
 def services_of(context: BoltContext) -> Services:

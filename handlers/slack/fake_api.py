@@ -297,6 +297,11 @@ class FakeSlack:
         port = self._server.server_address[1]
         return f"http://127.0.0.1:{port}/api/"
 
+    def response_url(self, tag: str) -> str:
+        """A slash command's or an action's `response_url` that lands here, recorded as method
+        "response_url" with params {"tag": tag, ...the JSON posted}."""
+        return self.url.removesuffix("api/") + f"hooks/{tag}"
+
     # ------------------------------------------------------------------ inspection
 
     @property
@@ -386,6 +391,8 @@ class FakeSlack:
     def _handle_http(
         self, *, path: str, query: str, content_type: str, body: bytes, authorization: str | None
     ) -> _Reply:
+        if path.startswith("/hooks/"):
+            return self._response_url(path[len("/hooks/") :], body)
         method = path[len("/api/") :] if path.startswith("/api/") else path.lstrip("/")
         params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
         parse_error: str | None = None
@@ -414,6 +421,24 @@ class FakeSlack:
                     token=token,
                     status=reply.status,
                     response=copy.deepcopy(reply.body),
+                )
+            )
+            return reply
+
+    def _response_url(self, tag: str, body: bytes) -> _Reply:
+        # Slack's response_url takes a JSON message and needs no token: the URL is the secret.
+        try:
+            posted = json.loads(body or b"{}")
+        except ValueError:
+            posted = None
+        with self._lock:
+            reply = (
+                _ok() if isinstance(posted, dict) else _Reply(400, {"ok": False, "error": "invalid_payload"})
+            )
+            params = {"tag": tag, **posted} if isinstance(posted, dict) else {"tag": tag}
+            self._calls.append(
+                Call(
+                    method="response_url", params=params, token=None, status=reply.status, response=reply.body
                 )
             )
             return reply

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.services.kudos import CannotPost, KudosRefused, KudosRequest, Period, reaction_key
@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 _PERIODS: dict[str, Period] = {"week": "week", "month": "month", "all": "all", "ever": "all"}
 
 
-def kudos_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def kudos_command(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     services = services_of(context)
     text = command.get("text") or ""
     word = parse.first_word(text)
@@ -60,16 +62,24 @@ def kudos_command(ack: Ack, command: dict[str, Any], context: BoltContext, clien
         channel_id=command.get("channel_id"),
     )
     try:
-        result = services.kudos.give(request)
+        services.kudos.check(request)
     except KudosRefused as error:
         fallback, block_list = blocks.refusal(error)
         ack(text=fallback, blocks=block_list)
         return
-    if not result.duplicate and result.kudos.post_channel_id != command.get("channel_id"):
-        fallback, block_list = blocks.kudos_sent_elsewhere(result.kudos)
-        ack(text=fallback, blocks=block_list)
-        return
+    # Posting and notifying can outlast Slack's 3 s under load: acknowledge first, answer privately later.
     ack()
+    services.follow_ups.submit(_give_for_command, services, request, respond)
+
+
+def _give_for_command(services: Services, request: KudosRequest, respond: Respond) -> None:
+    try:
+        result = services.kudos.give(request)
+    except KudosRefused as error:
+        _respond(respond, blocks.refusal(error))
+        return
+    if not result.duplicate and result.kudos.post_channel_id != request.channel_id:
+        _respond(respond, blocks.kudos_sent_elsewhere(result.kudos))
 
 
 def kudos_modal_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -101,11 +111,15 @@ def kudos_modal_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         ack(response_action="errors", errors={block_id: text})
         return
     ack()
+    services.follow_ups.submit(_give_for_modal, services, request)
+
+
+def _give_for_modal(services: Services, request: KudosRequest) -> None:
     try:
         services.kudos.give(request)
     except KudosRefused as error:
         # The form is closed by now, so the explanation goes to the giver's DMs.
-        _tell(services, giver_id, blocks.refusal(error))
+        _tell(services, request.giver_id, blocks.refusal(error))
 
 
 def give_kudos_shortcut(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -135,7 +149,10 @@ def give_kudos_shortcut(ack: Ack, shortcut: dict[str, Any], context: BoltContext
 
 def on_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
-    team_id = context.team_id or ""
+    services.follow_ups.submit(_give_for_reaction, services, context.team_id or "", event)
+
+
+def _give_for_reaction(services: Services, team_id: str, event: dict[str, Any]) -> None:
     item = event.get("item") or {}
     if item.get("type") != "message" or not event.get("item_user"):
         return
@@ -170,13 +187,17 @@ def on_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
 
 def on_reaction_removed(event: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
+    services.follow_ups.submit(_revoke_for_reaction, services, context.team_id or "", event)
+
+
+def _revoke_for_reaction(services: Services, team_id: str, event: dict[str, Any]) -> None:
     item = event.get("item") or {}
     if item.get("type") != "message":
         return
-    if event.get("reaction") != services.workspaces.get(context.team_id or "").kudos_emoji:
+    if event.get("reaction") != services.workspaces.get(team_id).kudos_emoji:
         return
     services.kudos.revoke_reaction(
-        team_id=context.team_id or "",
+        team_id=team_id,
         channel_id=item["channel"],
         message_ts=item["ts"],
         reactor_id=event["user"],
@@ -188,8 +209,12 @@ def on_message_deleted(event: dict[str, Any], context: BoltContext) -> None:
     deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
     if not deleted_ts or not event.get("channel"):
         return
-    services_of(context).kudos.revoke_for_deleted_message(
-        team_id=context.team_id or "", channel_id=event["channel"], message_ts=deleted_ts
+    services = services_of(context)
+    services.follow_ups.submit(
+        services.kudos.revoke_for_deleted_message,
+        team_id=context.team_id or "",
+        channel_id=event["channel"],
+        message_ts=deleted_ts,
     )
 
 
@@ -204,6 +229,12 @@ def _metadata(raw: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _respond(respond: Respond, rendered: blocks.Rendered) -> None:
+    """A private reply through the command's response_url (works even where the bot cannot post)."""
+    text, block_list = rendered
+    respond(text=text, blocks=block_list, response_type="ephemeral", replace_original=False)
 
 
 def _tell(services: Services, user_id: str, rendered: blocks.Rendered) -> None:

@@ -61,6 +61,7 @@ def test_the_same_command_delivered_twice_posts_once(harness: Harness) -> None:
     assert len(harness.posts(GENERAL)) == 1
     assert len(harness.posts(ANA)) == 1
     assert len(kudos_rows(harness)) == 1
+    assert harness.responses() == []
 
 
 def test_several_recipients_and_a_user_group(harness: Harness) -> None:
@@ -82,20 +83,22 @@ def test_kudos_channel_receives_the_post_and_the_giver_gets_a_link(harness: Harn
     harness.fake.add_channel("C0KUDOS", "kudos")
     harness.configure(kudos_channel_id="C0KUDOS")
 
-    reply = harness.command("<@U0ANA|ana> thanks for the fix")
+    assert harness.command("<@U0ANA|ana> thanks for the fix") is None
 
     assert harness.posts(GENERAL) == []
     assert len(harness.posts("C0KUDOS")) == 1
+    [reply] = harness.responses()
     assert "<#C0KUDOS>" in reply["text"] and "Sent!" in reply["text"]
-    assert reply.get("response_type", "ephemeral") == "ephemeral"
+    assert (reply["response_type"], reply["replace_original"]) == ("ephemeral", False)
 
 
 def test_bot_not_in_channel_explains_the_fix_and_records_nothing(harness: Harness) -> None:
     harness.fake.add_channel("C0QUIET", "quiet", bot_is_member=False)
 
-    reply = harness.command("<@U0ANA|ana> thanks for the fix", channel_id="C0QUIET")
+    assert harness.command("<@U0ANA|ana> thanks for the fix", channel_id="C0QUIET") is None
 
-    assert "/invite @ExtraMile" in reply["text"]
+    [reply] = harness.responses()
+    assert "/invite @ExtraMile" in reply["text"] and reply["response_type"] == "ephemeral"
     assert [call.response["error"] for call in harness.fake.calls_to("chat.postMessage")] == [
         "not_in_channel"
     ]
@@ -106,8 +109,9 @@ def test_bot_not_in_channel_explains_the_fix_and_records_nothing(harness: Harnes
 def test_private_channel_without_the_bot_is_explained_too(harness: Harness) -> None:
     harness.fake.add_channel("G0PRIVATE", "secret", is_private=True, bot_is_member=False)
 
-    reply = harness.command("<@U0ANA|ana> thanks for the fix", channel_id="G0PRIVATE")
+    harness.command("<@U0ANA|ana> thanks for the fix", channel_id="G0PRIVATE")
 
+    [reply] = harness.responses()
     assert "/invite @ExtraMile" in reply["text"]
     assert kudos_rows(harness) == []
 
