@@ -150,6 +150,15 @@ class CannotPost(KudosRefused):
         self.reason = reason
 
 
+class PlatformBusy(KudosRefused):
+    """The chat platform refused for now (rate limit, outage); nothing was recorded."""
+
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason, retry_after)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
 class KudosService:
     def __init__(
         self,
@@ -239,7 +248,7 @@ class KudosService:
             self._forget(request.team_id, kudos_id)
             if error.reason in CANNOT_POST_REASONS:
                 raise CannotPost(target or "", error.reason) from None
-            raise
+            raise PlatformBusy(error.reason, error.retry_after) from None
         except BaseException:
             self._forget(request.team_id, kudos_id)
             raise

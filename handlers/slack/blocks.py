@@ -35,6 +35,7 @@ from bot.services.kudos import (
     Leaderboard,
     MessageTooLong,
     NoRecipients,
+    PlatformBusy,
     SelfKudos,
     UnknownGroup,
     UnknownValue,
@@ -179,6 +180,9 @@ def refusal_text(error: KudosRefused) -> str:
                 f"I can't post in <#{channel_id}> yet, so your kudos weren't sent. "
                 "Type `/invite @ExtraMile` in that channel, then try again."
             )
+        case PlatformBusy(retry_after=retry_after):
+            wait = f"in {max(int(retry_after or 0), 1)} seconds" if retry_after else "in a minute"
+            return f"Slack is busy right now, so your kudos weren't sent. Please try again {wait}."
     return "That didn't work, and nothing was sent."
 
 

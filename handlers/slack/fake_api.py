@@ -220,7 +220,7 @@ class FakeSlack:
         self._open_dms: set[str] = set()
         self._views: dict[str, dict[str, Any]] = {}
         self._home_views: dict[str, str] = {}
-        self._failures: dict[str, deque[str]] = {}
+        self._failures: dict[str, deque[tuple[str, str | None]]] = {}
         self._rate_limits: dict[str, deque[int]] = {}
         self._last_ts_us = 0
         self._view_seq = itertools.count(1)
@@ -378,9 +378,10 @@ class FakeSlack:
         with self._lock:
             self._usergroups[usergroup_id] = (handle, list(user_ids))
 
-    def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
+    def fail_next(self, method: str, error: str, *, times: int = 1, channel: str | None = None) -> None:
+        """The next `times` calls of `method` (only those to `channel`, when given) answer `error`."""
         with self._lock:
-            self._failures.setdefault(method, deque()).extend([error] * times)
+            self._failures.setdefault(method, deque()).extend([(error, channel)] * times)
 
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         with self._lock:
@@ -453,7 +454,11 @@ class FakeSlack:
             return _Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
         failures = self._failures.get(method)
         if failures:
-            return _err(failures.popleft())
+            for queued in list(failures):
+                error, only_channel = queued
+                if only_channel is None or params.get("channel") == only_channel:
+                    failures.remove(queued)
+                    return _err(error)
         handler = self._handlers.get(method)
         if handler is None:
             return _err("unknown_method")

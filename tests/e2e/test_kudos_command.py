@@ -249,3 +249,32 @@ def test_healthz(harness: Harness) -> None:
     with urllib.request.urlopen(harness.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert b'"ok":true' in response.read()
+
+
+def test_rate_limited_post_records_nothing_and_says_when_to_retry(harness: Harness) -> None:
+    harness.fake.rate_limit_next("chat.postMessage", retry_after=7)
+
+    harness.command("<@U0ANA|ana> thanks for the fix")
+
+    [reply] = harness.responses()
+    assert "Slack is busy" in reply["text"] and "in 7 seconds" in reply["text"]
+    assert kudos_rows(harness) == []
+    assert harness.posts(ANA) == []
+
+    harness.command("<@U0ANA|ana> thanks for the fix")  # trying again works
+    assert len(harness.posts(GENERAL)) == 1 and len(kudos_rows(harness)) == 1
+
+
+def test_a_failed_dm_leaves_the_public_kudos_standing(harness: Harness) -> None:
+    harness.fake.add_user("U0CAL", "cal")
+    harness.fake.fail_next("chat.postMessage", "internal_error", channel=ANA)
+
+    harness.command("<@U0ANA|ana> <@U0CAL|cal> thanks")
+
+    assert len(harness.posts(GENERAL)) == 1
+    assert harness.posts(ANA) == [] and len(harness.posts("U0CAL")) == 1
+    [kudos] = kudos_rows(harness)
+    assert kudos.status == "posted"
+    with harness.session() as session:
+        dms = dict(session.execute(select(KudosRecipient.user_id, KudosRecipient.dm_channel_id)).all())
+    assert dms == {ANA: None, "U0CAL": "DU0CAL"}
