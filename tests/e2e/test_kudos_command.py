@@ -278,3 +278,40 @@ def test_a_failed_dm_leaves_the_public_kudos_standing(harness: Harness) -> None:
     with harness.session() as session:
         dms = dict(session.execute(select(KudosRecipient.user_id, KudosRecipient.dm_channel_id)).all())
     assert dms == {ANA: None, "U0CAL": "DU0CAL"}
+
+
+def test_the_same_command_delivered_twice_at_once_posts_once(harness: Harness) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    form = payload("slash_command", text="<@U0ANA|ana> thanks", trigger_id="1111.2222.race")
+    form["response_url"] = harness.fake.response_url("race")
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: harness.sender.command(form).status, range(4)))
+    harness.settle()
+
+    assert statuses == [200, 200, 200, 200]
+    assert len(harness.posts(GENERAL)) == 1
+    assert len(harness.posts(ANA)) == 1
+    assert len(kudos_rows(harness)) == 1
+
+
+def test_odd_input_never_crashes_and_never_half_records(harness: Harness) -> None:
+    odd = [
+        "<@U0ANA|ana",
+        "<@>",
+        "<!subteam^S0NOPE|@ghosts> thanks",
+        "<@U0ANA|ana> <script>alert(1)</script> & *bold* _it_",
+        "<@U0ANA|ana> 👏👏👏 #🚀 #",
+        "<@U0ANA|ana> " + "\\n" * 50,
+        "top " + "x" * 500,
+        "   ",
+    ]
+    replies = [harness.command(text) for text in odd]
+    assert "couldn't read the members of <!subteam^S0NOPE>" in replies[2]["text"]
+    posted = harness.posts(GENERAL)
+    rows = kudos_rows(harness)
+    assert len(rows) == len(posted) == 3  # the markup, the emoji and the backslashes are fine messages
+    assert all(row.status == "posted" for row in rows)
+    assert [call.response["error"] for call in harness.fake.calls_to("usergroups.users.list")] == [
+        "no_such_subteam"
+    ]
