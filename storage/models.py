@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -97,3 +98,73 @@ class KudosValue(Base):
     kudos_id: Mapped[int] = mapped_column(ForeignKey("kudos.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class OutboxMessage(Base):
+    """A message to send later, written in the same transaction as the change that caused it.
+
+    `dedupe_key` (e.g. `promise:42:v1:due`) makes planning idempotent across replicas and restarts;
+    the lease (`lease_owner`, `claimed_until`) lets any replica take over a row whose sender died.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key", name="uq_outbox_team_dedupe_key"),
+        Index("ix_outbox_due", "status", "deliver_after"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deliver_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_channel_id: Mapped[str | None] = mapped_column(String(32))
+    sent_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class Promise(Base):
+    """ "I'll get back to you by Friday": who promised what to whom, by when, and whether it was kept."""
+
+    __tablename__ = "promise"
+    __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_promise_team_dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    promiser_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(255))
+    what: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    date_only: Mapped[bool] = mapped_column(default=False)
+    # Bumped by every new ETA: reminder keys carry it, so a new ETA plans fresh reminders.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
+    origin_ts: Mapped[str | None] = mapped_column(String(32))
+    context_link: Mapped[str | None] = mapped_column(Text)
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+    promisees: Mapped[list[PromisePromisee]] = relationship(
+        cascade="all, delete-orphan", order_by="PromisePromisee.position"
+    )
+
+
+class PromisePromisee(Base):
+    __tablename__ = "promise_promisee"
+
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

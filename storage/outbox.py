@@ -1,0 +1,203 @@
+"""Outbox queries: enqueue once, claim with a lease, finish with a fenced update. None commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+
+PENDING = "pending"
+CLAIMED = "claimed"
+SENT = "sent"
+DEAD = "dead"
+CANCELLED = "cancelled"
+# Written on a row claimed again after its sender's lease ran out: it may already have been sent.
+LEASE_EXPIRED = "lease expired"
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    dedupe_key: str,
+    kind: str,
+    recipient_id: str,
+    payload: dict[str, Any],
+    deliver_after: datetime,
+    created_at: datetime,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Adds the row unless its key exists (True when added). Never breaks the caller's transaction."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage)
+        .values(
+            team_id=team_id,
+            dedupe_key=dedupe_key,
+            kind=kind,
+            recipient_id=recipient_id,
+            payload=payload,
+            deliver_after=deliver_after,
+            expires_at=expires_at,
+            status=PENDING,
+            attempts=0,
+            created_at=created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def _due(now: datetime) -> Any:
+    # Pending and due, or claimed by a sender whose lease ran out (it crashed mid-send).
+    return or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.deliver_after <= now),
+        and_(OutboxMessage.status == CLAIMED, OutboxMessage.claimed_until < now),
+    )
+
+
+def claim_due(
+    session: Session, *, now: datetime, owner: str, lease_until: datetime, limit: int
+) -> list[OutboxMessage]:
+    """Claims up to `limit` due rows for `owner`. On PostgreSQL, concurrent claimers skip each other's
+    rows (FOR UPDATE SKIP LOCKED); SQLite serialises the single UPDATE statement by itself."""
+    due_ids = (
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.deliver_after, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due_ids))
+        .values(
+            status=CLAIMED,
+            lease_owner=owner,
+            claimed_until=lease_until,
+            last_error=case((OutboxMessage.status == CLAIMED, LEASE_EXPIRED), else_=OutboxMessage.last_error),
+        )
+        .returning(OutboxMessage),
+        execution_options={"synchronize_session": False},
+    )
+    return sorted(claimed, key=lambda row: (row.deliver_after, row.id))
+
+
+def peek_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """What a claim would take, without taking it (for --dry-run)."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(_due(now))
+            .order_by(OutboxMessage.deliver_after, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def _fenced(row_id: int, owner: str) -> Any:
+    # Only the sender that holds the lease may finish the row; a sender whose lease expired may not.
+    return and_(
+        OutboxMessage.id == row_id, OutboxMessage.lease_owner == owner, OutboxMessage.status == CLAIMED
+    )
+
+
+def mark_sent(session: Session, *, row_id: int, owner: str, at: datetime, channel_id: str, ts: str) -> bool:
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_fenced(row_id, owner))
+        .values(
+            status=SENT,
+            sent_at=at,
+            sent_channel_id=channel_id,
+            sent_ts=ts,
+            claimed_until=None,
+            last_error=None,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reschedule(
+    session: Session, *, row_id: int, owner: str, deliver_after: datetime, error: str, attempts: int
+) -> bool:
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_fenced(row_id, owner))
+        .values(
+            status=PENDING,
+            deliver_after=deliver_after,
+            lease_owner=None,
+            claimed_until=None,
+            last_error=error,
+            attempts=attempts,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(
+    session: Session, *, row_id: int, owner: str, status: str, error: str | None, attempts: int
+) -> bool:
+    """Ends a claimed row as dead or cancelled, with the reason."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_fenced(row_id, owner))
+        .values(status=status, claimed_until=None, last_error=error, attempts=attempts)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_pending(session: Session, *, team_id: str, key_prefix: str, reason: str) -> int:
+    """Cancels rows not yet claimed whose key starts with the prefix (e.g. `promise:42:`)."""
+    escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.dedupe_key.like(escaped + "%", escape="\\"),
+            OutboxMessage.status == PENDING,
+        )
+        .values(status=CANCELLED, last_error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def exists(session: Session, *, team_id: str, dedupe_key: str) -> bool:
+    return (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key
+            )
+        )
+        is not None
+    )
+
+
+def list_rows(session: Session, *, statuses: Sequence[str], limit: int) -> list[OutboxMessage]:
+    """For operators (`extramile outbox`): every workspace's rows in these states, oldest first."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_(statuses))
+            .order_by(OutboxMessage.deliver_after, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def requeue(session: Session, *, row_id: int, now: datetime) -> bool:
+    """Puts a dead or cancelled row back in line, with a fresh attempt count."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status.in_((DEAD, CANCELLED)))
+        .values(status=PENDING, deliver_after=now, attempts=0, lease_owner=None, claimed_until=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
