@@ -10,14 +10,18 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
+from bot.services.delivery import DeliveryService
+from bot.services.due_dates import warm_up as warm_up_due_dates
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
+from bot.services.promises import PromiseService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
 from bot.workers import Workers
 from handlers.slack.container import Services
 from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
+from handlers.slack.outbox import SlackOutboxSender
 from storage.db import SessionFactory, create_db_engine, session_factory
 
 
@@ -46,10 +50,16 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     people = PeopleService(sessions=sessions, clock=clock, directory=SlackDirectory(client))
     workspaces = WorkspaceService(sessions)
     workers = Workers()
+    delivery = DeliveryService(sessions=sessions, clock=clock, sender=SlackOutboxSender(client))
+    promises = PromiseService(sessions=sessions, clock=clock, people=people, delivery=delivery)
+    warm_up_due_dates()
     services = Services(
         kudos=KudosService(
             sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
         ),
+        promises=promises,
+        delivery=delivery,
+        clock=clock,
         people=people,
         workspaces=workspaces,
         messenger=messenger,

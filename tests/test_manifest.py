@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,8 @@ import yaml
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.app import ExtraMile
-from handlers.slack import blocks
+from bot.services.promises import MadePromise, PromiseNotice, PromiseView
+from handlers.slack import blocks, promise_blocks
 from handlers.slack.manifest import build_manifest, manifest_yaml
 from tests.conftest import Harness, payload
 
@@ -45,12 +47,65 @@ def _requests_for(manifest: dict[str, Any]) -> list[tuple[str, BoltRequest]]:
                 )
             )
     if manifest["settings"]["interactivity"]["is_enabled"]:
-        # Views are declared by the app sending them; the modal builders say which ones exist.
-        for view in (blocks.kudos_modal(values=(), channel_id=None),):
+        # Buttons and forms are declared by the app sending them: render every one the app sends.
+        for view in _every_view():
             body = payload("view_submission")
             body["view"]["callback_id"] = view["callback_id"]
             requests.append((view["callback_id"], BoltRequest(body=urlencode({"payload": json.dumps(body)}))))
+        for action_id in _every_action_id():
+            body = payload("block_actions")
+            body["actions"] = [{**body["actions"][0], "action_id": action_id}]
+            requests.append((action_id, BoltRequest(body=urlencode({"payload": json.dumps(body)}))))
     return requests
+
+
+def _sample_promise(status: str = "open") -> PromiseView:
+    at = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    return PromiseView(
+        id=1,
+        team_id="T0001",
+        promiser_id="U0GIVER",
+        promisee_ids=("U0ANA",),
+        contact_name=None,
+        what="the deck",
+        due_at=at,
+        date_only=False,
+        status=status,
+        version=1,
+        created_at=at,
+        closed_at=None,
+        origin_channel_id=None,
+        origin_ts=None,
+        context_link=None,
+        close_note=None,
+    )
+
+
+def _every_view() -> list[dict[str, Any]]:
+    at = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    promise = _sample_promise()
+    return [
+        blocks.kudos_modal(values=(), channel_id=None),
+        promise_blocks.eta_modal(promise, initial=at),
+        promise_blocks.cancel_modal(promise),
+        promise_blocks.promise_modal(
+            author_id=None, context_link=None, channel_id=None, message_ts=None, initial=at
+        ),
+    ]
+
+
+def _every_action_id() -> set[str]:
+    promise = _sample_promise()
+    rendered = [promise_blocks.confirmation(MadePromise(promise=promise, promiser_tz="UTC"))]
+    rendered += [
+        promise_blocks.notice(PromiseNotice(promise=promise, stage=stage, reader_id="U0ANA", reader_tz="UTC"))
+        for stage in ("heard", "before", "due", "nudge", "snooze", "eta", "done", "cancelled")
+    ]
+    found: set[str] = set()
+    for _, block_list in rendered:
+        for block in block_list:
+            found |= {element["action_id"] for element in block.get("elements", []) if "action_id" in element}
+    return found
 
 
 def _matches(app: ExtraMile, request: BoltRequest) -> list[Any]:

@@ -225,6 +225,7 @@ def kudos_modal(
     channel_id: str | None,
     initial_user_ids: list[str] | None = None,
     reason_link: str | None = None,
+    initial_message: str | None = None,
 ) -> dict[str, Any]:
     """The kudos form; `private_metadata` carries where it was opened from."""
     blocks: list[Block] = []
@@ -252,6 +253,7 @@ def kudos_modal(
                 multiline=True,
                 max_length=2000,
                 placeholder="Thanks for staying late on the fix",
+                initial_value=initial_message,
             ),
         )
     )

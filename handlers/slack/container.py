@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 from slack_bolt import BoltContext
 
+from bot.clock import Clock
+from bot.services.delivery import DeliveryService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
+from bot.services.promises import PromiseService
 from bot.services.workspaces import WorkspaceService
 from bot.workers import WorkPool
 from handlers.slack.messenger import SlackMessenger
@@ -18,6 +21,9 @@ CONTEXT_KEY = "extramile_services"
 @dataclass(frozen=True)
 class Services:
     kudos: KudosService
+    promises: PromiseService
+    delivery: DeliveryService
+    clock: Clock
     people: PeopleService
     workspaces: WorkspaceService
     messenger: SlackMessenger

@@ -249,6 +249,7 @@ class FakeSlack:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
+            "conversations.history": self._conversations_history,
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
@@ -799,6 +800,24 @@ class FakeSlack:
             return _err("message_not_found")
         self._messages[channel_id].remove(message)
         return _ok(channel=channel_id, ts=message["ts"])
+
+    def _conversations_history(self, params: dict[str, Any]) -> _Reply:
+        channel_id, error = self._resolve_existing(_str_param(params, "channel"))
+        if error is not None:
+            return _err(error)
+        limit = int(_str_param(params, "limit") or 100)
+        oldest = _str_param(params, "oldest") or "0"
+        with_metadata = _truthy(params.get("include_all_metadata", False))
+        newest_first = [
+            m for m in reversed(self._messages.get(channel_id, [])) if float(m["ts"]) >= float(oldest)
+        ]
+        messages = []
+        for message in newest_first[:limit]:
+            shown = copy.deepcopy(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        return _ok(messages=messages, has_more=len(newest_first) > limit)
 
     def _chat_get_permalink(self, params: dict[str, Any]) -> _Reply:
         channel_id, error = self._resolve_existing(_str_param(params, "channel"))

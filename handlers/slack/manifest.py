@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from handlers.slack import blocks
+from handlers.slack import blocks, promise_blocks
 
 COMMANDS: list[dict[str, Any]] = [
     {
@@ -15,12 +15,23 @@ COMMANDS: list[dict[str, Any]] = [
         "usage_hint": "@ana thanks for the late-night fix #ownership",
         "should_escape": True,
     },
+    {
+        "command": "/promise",
+        "description": "Promise to get back to someone, and be reminded",
+        "usage_hint": "@carol send the pricing deck by Friday 3pm",
+        "should_escape": True,
+    },
 ]
 MESSAGE_SHORTCUTS: list[dict[str, str]] = [
     {
         "name": "Give kudos",
         "callback_id": blocks.GIVE_KUDOS_SHORTCUT,
         "description": "Thank the author of this message",
+    },
+    {
+        "name": "Promise a follow-up",
+        "callback_id": promise_blocks.PROMISE_SHORTCUT,
+        "description": "Promise to get back to the author, and be reminded",
     },
 ]
 BOT_EVENTS = [
@@ -39,6 +50,8 @@ BOT_SCOPES = [
     "channels:history",
     "groups:history",
     "im:write",
+    # Finding a reminder that a crashed sender already posted (tagged with its outbox id).
+    "im:history",
 ]
 
 

@@ -1,0 +1,566 @@
+"""Promises: "I'll get back to you by Friday", remembered, reminded, updated and closed.
+
+Every message a promise causes is an outbox row written in the same transaction as the change, with
+a key that names the promise, its version (bumped by each new ETA) and the stage, so planning twice
+or clicking twice changes nothing. Composers re-read the promise at send time: a reminder for a
+promise already kept is cancelled, not sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.services.delivery import DeliveryService, Outbound
+from bot.services.due_dates import Due, DueDateError, split_due
+from bot.services.hours import WorkingHours, zone_of
+from bot.services.people import PeopleService
+from bot.services.ports import DeliveryError
+from storage import outbox as outbox_store
+from storage import people as people_store
+from storage import promises as promise_store
+from storage.db import SessionFactory, unit_of_work
+from storage.models import Promise
+
+NOTICE = "promise.notice"
+REMINDER_LEAD = timedelta(hours=2)
+DAILY_NUDGES = 3
+MAX_WHAT_CHARS = 500
+
+Stage = Literal["heard", "before", "due", "nudge", "snooze", "eta", "done", "cancelled"]
+REMINDER_STAGES = frozenset({"before", "due", "nudge", "snooze"})
+
+
+class PromiseRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    team_id: str = Field(min_length=1)
+    promiser_id: str = Field(min_length=1)
+    dedupe_key: str = Field(min_length=1, max_length=255)
+    promisee_ids: tuple[str, ...] = ()
+    contact_name: str | None = None
+    # Either the words after the promisee ("send the deck by Friday 3pm") or `what` and `due_at`.
+    text: str | None = None
+    what: str = ""
+    due_at: datetime | None = None
+    channel_id: str | None = None
+    origin_ts: str | None = None
+    context_link: str | None = None
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    id: int
+    team_id: str
+    promiser_id: str | None
+    promisee_ids: tuple[str, ...]
+    contact_name: str | None
+    what: str
+    due_at: datetime
+    date_only: bool
+    status: str
+    version: int
+    created_at: datetime
+    closed_at: datetime | None
+    origin_channel_id: str | None
+    origin_ts: str | None
+    context_link: str | None
+    close_note: str | None
+
+    @property
+    def late_by(self) -> timedelta | None:
+        """How late it was closed (None when on time or still open)."""
+        if self.closed_at is None or self.closed_at <= self.due_at:
+            return None
+        return self.closed_at - self.due_at
+
+
+@dataclass(frozen=True)
+class PromiseNotice:
+    """One message about a promise, for one reader, in the reader's timezone."""
+
+    promise: PromiseView
+    stage: Stage
+    reader_id: str
+    reader_tz: str
+    nudge: int = 0
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class MadePromise:
+    promise: PromiseView
+    promiser_tz: str
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class PromiseLists:
+    mine: list[PromiseView]
+    owed_to_me: list[PromiseView]
+    tz: str
+
+
+class PromiseRefused(Exception):
+    """Expected; rendered as a friendly private reply. Nothing was recorded."""
+
+
+class NoPromisee(PromiseRefused):
+    pass
+
+
+class SelfPromise(PromiseRefused):
+    pass
+
+
+class BotPromisee(PromiseRefused):
+    def __init__(self, user_ids: list[str]) -> None:
+        super().__init__(user_ids)
+        self.user_ids = user_ids
+
+
+class InactivePromisee(PromiseRefused):
+    def __init__(self, user_ids: list[str]) -> None:
+        super().__init__(user_ids)
+        self.user_ids = user_ids
+
+
+class NothingPromised(PromiseRefused):
+    pass
+
+
+class WhatTooLong(PromiseRefused):
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+        self.limit = MAX_WHAT_CHARS
+
+
+class BadDueDate(PromiseRefused):
+    def __init__(self, error: DueDateError, tz: str) -> None:
+        super().__init__(error)
+        self.error = error
+        self.tz = tz
+
+
+class PromiseNotFound(PromiseRefused):
+    pass
+
+
+class NotYourPromise(PromiseRefused):
+    def __init__(self, promise: PromiseView) -> None:
+        super().__init__(promise.id)
+        self.promise = promise
+
+
+class PromiseClosed(PromiseRefused):
+    def __init__(self, promise: PromiseView) -> None:
+        super().__init__(promise.id)
+        self.promise = promise
+
+
+class PromiseService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        clock: Clock,
+        people: PeopleService,
+        delivery: DeliveryService,
+        hours: WorkingHours | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._people = people
+        self._hours = hours or WorkingHours()
+        delivery.register(NOTICE, self.compose)
+        delivery.add_planner(self.plan_nudges)
+
+    # ---------------------------------------------------------------- making a promise
+
+    def make(self, request: PromiseRequest) -> MadePromise:
+        """Records the promise and the messages it implies, once per `dedupe_key`."""
+        promiser_tz = self._tz(request.team_id, request.promiser_id)
+        with unit_of_work(self._sessions) as session:
+            existing = promise_store.find_by_key(
+                session, team_id=request.team_id, dedupe_key=request.dedupe_key
+            )
+            if existing is not None:
+                return MadePromise(promise=_view(existing), promiser_tz=promiser_tz, duplicate=True)
+        promisee_ids = self._promisees(request)
+        what, due = self._what_and_when(request, promiser_tz)
+        now = self._clock.now()
+        promisee_tzs = {user_id: self._tz(request.team_id, user_id) for user_id in promisee_ids}
+        try:
+            with unit_of_work(self._sessions) as session:
+                promise = promise_store.insert(
+                    session,
+                    team_id=request.team_id,
+                    dedupe_key=request.dedupe_key,
+                    promiser_id=request.promiser_id,
+                    promisee_ids=promisee_ids,
+                    contact_name=(request.contact_name or "").strip() or None,
+                    what=what,
+                    due_at=due.at,
+                    date_only=due.date_only,
+                    created_at=now,
+                    origin_channel_id=request.channel_id,
+                    origin_ts=request.origin_ts,
+                    context_link=request.context_link,
+                )
+                view = _view(promise)
+                for user_id, tz in promisee_tzs.items():
+                    self._enqueue(
+                        session,
+                        view,
+                        "heard",
+                        user_id,
+                        self._hours.next_open(now, tz),
+                        key=f"heard:{user_id}",
+                    )
+                self._plan_reminders(session, view, promiser_tz, now)
+        except IntegrityError:
+            with unit_of_work(self._sessions) as session:
+                again = promise_store.find_by_key(
+                    session, team_id=request.team_id, dedupe_key=request.dedupe_key
+                )
+                if again is None:
+                    raise
+                return MadePromise(promise=_view(again), promiser_tz=promiser_tz, duplicate=True)
+        return MadePromise(promise=view, promiser_tz=promiser_tz)
+
+    def _promisees(self, request: PromiseRequest) -> tuple[str, ...]:
+        promisee_ids = tuple(dict.fromkeys(request.promisee_ids))
+        if not promisee_ids and not (request.contact_name or "").strip():
+            raise NoPromisee()
+        if request.promiser_id in promisee_ids:
+            raise SelfPromise()
+        bots: list[str] = []
+        inactive: list[str] = []
+        for user_id in promisee_ids:
+            try:
+                person = self._people.get(request.team_id, user_id)
+            except DeliveryError:
+                inactive.append(user_id)
+                continue
+            if person.is_bot:
+                bots.append(user_id)
+            elif person.is_deleted:
+                inactive.append(user_id)
+        if bots:
+            raise BotPromisee(bots)
+        if inactive:
+            raise InactivePromisee(inactive)
+        return promisee_ids
+
+    def _what_and_when(self, request: PromiseRequest, tz: str) -> tuple[str, Due]:
+        now = self._clock.now()
+        if request.due_at is not None:
+            what = request.what.strip()
+            if request.due_at <= now:
+                raise BadDueDate(_past(request.due_at), tz)
+            due = Due(at=request.due_at, date_only=False)
+        else:
+            text = (request.text or "").strip()
+            if not text:
+                raise NothingPromised()
+            try:
+                what, due = split_due(text, now=now, tz=tz)
+            except DueDateError as error:
+                raise BadDueDate(error, tz) from None
+        if not what:
+            raise NothingPromised()
+        if len(what) > MAX_WHAT_CHARS:
+            raise WhatTooLong(len(what))
+        return what, due
+
+    def _plan_reminders(self, session: Session, promise: PromiseView, tz: str, now: datetime) -> None:
+        """The reminders before and at the due time of this version of the promise."""
+        if promise.promiser_id is None:
+            return
+        if promise.date_only:
+            # The morning of the day it is due, in the promiser's zone.
+            due_day = promise.due_at.astimezone(zone_of(tz)).date()
+            before = self._hours.next_open(datetime.combine(due_day, time(0), zone_of(tz)), tz)
+            before = min(before, promise.due_at - timedelta(minutes=1))
+        else:
+            before = self._hours.next_open(promise.due_at - REMINDER_LEAD, tz)
+        if now < before < promise.due_at:
+            self._enqueue(session, promise, "before", promise.promiser_id, before, versioned=True)
+        # The due time is one the person chose: it is kept exactly, working hours or not.
+        self._enqueue(session, promise, "due", promise.promiser_id, promise.due_at, versioned=True)
+
+    def _enqueue(
+        self,
+        session: Session,
+        promise: PromiseView,
+        stage: Stage,
+        recipient_id: str,
+        at: datetime,
+        *,
+        key: str | None = None,
+        versioned: bool = False,
+        nudge: int = 0,
+        thread_ts: str | None = None,
+    ) -> bool:
+        suffix = key or stage
+        dedupe_key = f"promise:{promise.id}:" + (f"v{promise.version}:" if versioned else "") + suffix
+        payload: dict[str, object] = {"promise_id": promise.id, "stage": stage, "version": promise.version}
+        if nudge:
+            payload["nudge"] = nudge
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
+        return outbox_store.enqueue(
+            session,
+            team_id=promise.team_id,
+            dedupe_key=dedupe_key,
+            kind=NOTICE,
+            recipient_id=recipient_id,
+            payload=payload,
+            deliver_after=at,
+            created_at=self._clock.now(),
+        )
+
+    # ---------------------------------------------------------------- the buttons
+
+    def done(self, *, team_id: str, promise_id: int, actor_id: str) -> PromiseView:
+        return self._close(team_id, promise_id, actor_id, promise_store.DONE, note=None)
+
+    def cancel(self, *, team_id: str, promise_id: int, actor_id: str, note: str | None) -> PromiseView:
+        return self._close(
+            team_id, promise_id, actor_id, promise_store.CANCELLED, note=(note or "").strip() or None
+        )
+
+    def _close(
+        self, team_id: str, promise_id: int, actor_id: str, status: str, note: str | None
+    ) -> PromiseView:
+        promise = self._owned(team_id, promise_id, actor_id)
+        tzs = {user_id: self._tz(team_id, user_id) for user_id in promise.promisee_ids}
+        now = self._clock.now()
+        with unit_of_work(self._sessions) as session:
+            if not promise_store.close(
+                session, team_id=team_id, promise_id=promise_id, status=status, at=now, note=note
+            ):
+                raise PromiseClosed(self.get(team_id=team_id, promise_id=promise_id))
+            outbox_store.cancel_pending(
+                session, team_id=team_id, key_prefix=f"promise:{promise_id}:", reason=status
+            )
+            closed = _view(_require(promise_store.get(session, team_id=team_id, promise_id=promise_id)))
+            stage: Stage = "done" if status == promise_store.DONE else "cancelled"
+            for user_id, tz in tzs.items():
+                self._enqueue(
+                    session, closed, stage, user_id, self._hours.next_open(now, tz), key=f"closed:{user_id}"
+                )
+        return closed
+
+    def snooze(
+        self, *, team_id: str, promise_id: int, actor_id: str, until: Literal["hour", "morning"], token: str
+    ) -> datetime:
+        """Another reminder in an hour (exactly) or at the start of the next working morning."""
+        promise = self._owned(team_id, promise_id, actor_id)
+        if promise.status != promise_store.OPEN:
+            raise PromiseClosed(promise)
+        now = self._clock.now()
+        at = (
+            now + timedelta(hours=1)
+            if until == "hour"
+            else self._hours.next_morning(now, self._tz(team_id, actor_id))
+        )
+        with unit_of_work(self._sessions) as session:
+            self._enqueue(session, promise, "snooze", actor_id, at, key=f"snooze:{token}")
+        return at
+
+    def still_on_it(
+        self, *, team_id: str, promise_id: int, actor_id: str, new_due_at: datetime
+    ) -> PromiseView:
+        """A new ETA: the old reminders go, new ones are planned, and the people waiting are told."""
+        promise = self._owned(team_id, promise_id, actor_id)
+        if promise.status != promise_store.OPEN:
+            raise PromiseClosed(promise)
+        now = self._clock.now()
+        tz = self._tz(team_id, actor_id)
+        if new_due_at <= now:
+            raise BadDueDate(_past(new_due_at), tz)
+        tzs = {user_id: self._tz(team_id, user_id) for user_id in promise.promisee_ids}
+        with unit_of_work(self._sessions) as session:
+            if not promise_store.reschedule(
+                session,
+                team_id=team_id,
+                promise_id=promise_id,
+                from_version=promise.version,
+                due_at=new_due_at,
+                date_only=False,
+            ):
+                # Closed or changed meanwhile (a double click): report what it is now.
+                current = self.get(team_id=team_id, promise_id=promise_id)
+                if current.status != promise_store.OPEN:
+                    raise PromiseClosed(current)
+                return current
+            outbox_store.cancel_pending(
+                session,
+                team_id=team_id,
+                key_prefix=f"promise:{promise_id}:v{promise.version}:",
+                reason="new ETA",
+            )
+            outbox_store.cancel_pending(
+                session, team_id=team_id, key_prefix=f"promise:{promise_id}:snooze:", reason="new ETA"
+            )
+            updated = _view(_require(promise_store.get(session, team_id=team_id, promise_id=promise_id)))
+            self._plan_reminders(session, updated, tz, now)
+            if updated.origin_channel_id and updated.origin_ts:
+                # Where the request was made, so everybody who saw it sees the update.
+                self._enqueue(
+                    session,
+                    updated,
+                    "eta",
+                    updated.origin_channel_id,
+                    now,
+                    key="eta:thread",
+                    versioned=True,
+                    thread_ts=updated.origin_ts,
+                )
+            else:
+                for user_id, user_tz in tzs.items():
+                    self._enqueue(
+                        session,
+                        updated,
+                        "eta",
+                        user_id,
+                        self._hours.next_open(now, user_tz),
+                        key=f"eta:{user_id}",
+                        versioned=True,
+                    )
+        return updated
+
+    # ---------------------------------------------------------------- reading
+
+    def get(self, *, team_id: str, promise_id: int) -> PromiseView:
+        with unit_of_work(self._sessions) as session:
+            promise = promise_store.get(session, team_id=team_id, promise_id=promise_id)
+            if promise is None:
+                raise PromiseNotFound()
+            return _view(promise)
+
+    def lists(self, *, team_id: str, user_id: str) -> PromiseLists:
+        tz = self._tz(team_id, user_id)
+        with unit_of_work(self._sessions) as session:
+            mine = [
+                _view(p) for p in promise_store.open_by_promiser(session, team_id=team_id, user_id=user_id)
+            ]
+            owed = [
+                _view(p) for p in promise_store.open_for_promisee(session, team_id=team_id, user_id=user_id)
+            ]
+        return PromiseLists(mine=mine, owed_to_me=owed, tz=tz)
+
+    def tz_of(self, team_id: str, user_id: str) -> str:
+        return self._tz(team_id, user_id)
+
+    def _owned(self, team_id: str, promise_id: int, actor_id: str) -> PromiseView:
+        promise = self.get(team_id=team_id, promise_id=promise_id)
+        if promise.promiser_id != actor_id:
+            raise NotYourPromise(promise)
+        return promise
+
+    def _tz(self, team_id: str, user_id: str) -> str:
+        try:
+            return self._people.get(team_id, user_id).tz
+        except DeliveryError:
+            return "UTC"
+
+    # ---------------------------------------------------------------- the delivery engine's side
+
+    def compose(self, message: Outbound) -> PromiseNotice | None:
+        """What to send for an outbox row, as of now; None when the promise moved on."""
+        try:
+            promise = self.get(team_id=message.team_id, promise_id=int(message.payload["promise_id"]))
+        except PromiseNotFound:
+            return None
+        stage: Stage = message.payload["stage"]
+        if stage in REMINDER_STAGES and (
+            promise.status != promise_store.OPEN or int(message.payload.get("version", 0)) != promise.version
+        ):
+            return None
+        reader_tz = (
+            "UTC"
+            if message.recipient_id[:1] in ("C", "G")
+            else self._tz(message.team_id, message.recipient_id)
+        )
+        return PromiseNotice(
+            promise=promise,
+            stage=stage,
+            reader_id=message.recipient_id,
+            reader_tz=reader_tz,
+            nudge=int(message.payload.get("nudge", 0)),
+            thread_ts=message.payload.get("thread_ts"),
+        )
+
+    def plan_nudges(self, session: Session, now: datetime) -> int:
+        """Overdue promises: a nudge on each of the next working mornings (3), then weekly."""
+        planned = 0
+        for promise in promise_store.overdue(session, now=now, limit=1000):
+            if promise.promiser_id is None:
+                continue
+            person = people_store.get(session, team_id=promise.team_id, user_id=promise.promiser_id)
+            tz = person.tz if person else "UTC"
+            latest: tuple[int, datetime] | None = None
+            at = promise.due_at
+            for n in range(1, 500):
+                at = self._hours.next_morning(at, tz) if n <= DAILY_NUDGES else at + timedelta(days=7)
+                if at > now:
+                    break
+                latest = (n, at)
+            if latest is None:
+                continue
+            n, at = latest
+            # Only the latest nudge: after an outage, one catch-up message, not a pile.
+            if self._enqueue(
+                session,
+                _view(promise),
+                "nudge",
+                promise.promiser_id,
+                at,
+                key=f"nudge:{n}",
+                versioned=True,
+                nudge=n,
+            ):
+                planned += 1
+        return planned
+
+
+def _past(at: datetime) -> DueDateError:
+    from bot.services.due_dates import PastDueDate
+
+    return PastDueDate(at.isoformat(), at)
+
+
+def _require(promise: Promise | None) -> Promise:
+    if promise is None:
+        raise PromiseNotFound()
+    return promise
+
+
+def _view(promise: Promise) -> PromiseView:
+    return PromiseView(
+        id=promise.id,
+        team_id=promise.team_id,
+        promiser_id=promise.promiser_id,
+        promisee_ids=tuple(p.user_id for p in promise.promisees),
+        contact_name=promise.contact_name,
+        what=promise.what,
+        due_at=promise.due_at,
+        date_only=promise.date_only,
+        status=promise.status,
+        version=promise.version,
+        created_at=promise.created_at,
+        closed_at=promise.closed_at,
+        origin_channel_id=promise.origin_channel_id,
+        origin_ts=promise.origin_ts,
+        context_link=promise.context_link,
+        close_note=promise.close_note,
+    )

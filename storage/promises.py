@@ -1,0 +1,136 @@
+"""Promise queries. Every one filters by team_id except the cross-workspace planner scan; none commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import Promise, PromisePromisee
+
+OPEN = "open"
+DONE = "done"
+CANCELLED = "cancelled"
+
+
+def find_by_key(session: Session, *, team_id: str, dedupe_key: str) -> Promise | None:
+    return session.scalars(
+        select(Promise)
+        .where(Promise.team_id == team_id, Promise.dedupe_key == dedupe_key)
+        .options(selectinload(Promise.promisees))
+    ).one_or_none()
+
+
+def get(session: Session, *, team_id: str, promise_id: int) -> Promise | None:
+    return session.scalars(
+        select(Promise)
+        .where(Promise.team_id == team_id, Promise.id == promise_id)
+        .options(selectinload(Promise.promisees))
+    ).one_or_none()
+
+
+def insert(
+    session: Session,
+    *,
+    team_id: str,
+    dedupe_key: str,
+    promiser_id: str,
+    promisee_ids: Sequence[str],
+    contact_name: str | None,
+    what: str,
+    due_at: datetime,
+    date_only: bool,
+    created_at: datetime,
+    origin_channel_id: str | None,
+    origin_ts: str | None,
+    context_link: str | None,
+) -> Promise:
+    """Raises IntegrityError when the key is taken."""
+    promise = Promise(
+        team_id=team_id,
+        dedupe_key=dedupe_key,
+        promiser_id=promiser_id,
+        contact_name=contact_name,
+        what=what,
+        due_at=due_at,
+        date_only=date_only,
+        version=1,
+        status=OPEN,
+        created_at=created_at,
+        origin_channel_id=origin_channel_id,
+        origin_ts=origin_ts,
+        context_link=context_link,
+        promisees=[
+            PromisePromisee(team_id=team_id, user_id=user_id, position=position)
+            for position, user_id in enumerate(promisee_ids)
+        ],
+    )
+    session.add(promise)
+    session.flush()
+    return promise
+
+
+def close(
+    session: Session, *, team_id: str, promise_id: int, status: str, at: datetime, note: str | None
+) -> bool:
+    """Open -> done/cancelled; False when it was not open any more (a second click changes nothing)."""
+    result = session.execute(
+        update(Promise)
+        .where(Promise.team_id == team_id, Promise.id == promise_id, Promise.status == OPEN)
+        .values(status=status, closed_at=at, close_note=note)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reschedule(
+    session: Session, *, team_id: str, promise_id: int, from_version: int, due_at: datetime, date_only: bool
+) -> bool:
+    """A new ETA, only if nobody changed the promise since `from_version` was read."""
+    result = session.execute(
+        update(Promise)
+        .where(
+            Promise.team_id == team_id,
+            Promise.id == promise_id,
+            Promise.status == OPEN,
+            Promise.version == from_version,
+        )
+        .values(due_at=due_at, date_only=date_only, version=from_version + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def open_by_promiser(session: Session, *, team_id: str, user_id: str) -> list[Promise]:
+    return list(
+        session.scalars(
+            select(Promise)
+            .where(Promise.team_id == team_id, Promise.promiser_id == user_id, Promise.status == OPEN)
+            .order_by(Promise.due_at, Promise.id)
+            .options(selectinload(Promise.promisees))
+        )
+    )
+
+
+def open_for_promisee(session: Session, *, team_id: str, user_id: str) -> list[Promise]:
+    return list(
+        session.scalars(
+            select(Promise)
+            .join(PromisePromisee, PromisePromisee.promise_id == Promise.id)
+            .where(Promise.team_id == team_id, PromisePromisee.user_id == user_id, Promise.status == OPEN)
+            .order_by(Promise.due_at, Promise.id)
+            .options(selectinload(Promise.promisees))
+        )
+    )
+
+
+def overdue(session: Session, *, now: datetime, limit: int) -> list[Promise]:
+    """Open promises past due, in every workspace (each row carries its team_id)."""
+    return list(
+        session.scalars(
+            select(Promise)
+            .where(Promise.status == OPEN, Promise.due_at < now)
+            .order_by(Promise.due_at)
+            .limit(limit)
+        )
+    )
