@@ -6,8 +6,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +29,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--url", default="https://extramile.example.com/slack/events", help="public /slack/events URL"
     )
     manifest.add_argument("--name", default="ExtraMile")
+    tick = commands.add_parser(
+        "tick", help="run one plan + deliver pass and exit (catch up, or preview a day)"
+    )
+    tick.add_argument(
+        "--at", type=_instant, help="as of this instant (ISO 8601; UTC when no offset is given)"
+    )
+    tick.add_argument("--dry-run", action="store_true", help="print what would be sent and change nothing")
+    outbox = commands.add_parser("outbox", help="list pending and dead messages, or requeue one")
+    outbox.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    outbox.add_argument("row_id", nargs="?", type=int, help="with retry: the row to requeue")
+    outbox.add_argument("--all", action="store_true", help="list sent and cancelled rows too")
     workspace = commands.add_parser("workspace", help="show or change a workspace's settings")
     workspace.add_argument("team_id", help="the workspace (team) id, T...")
     workspace.add_argument(
@@ -51,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(play())
     try:
         settings = load_settings()
-        if args.command == "run":
+        if args.command == "run" or (args.command == "tick" and not args.dry_run):
             settings.require_slack()
     except SettingsError as error:
         print(f"extramile: {error}", file=sys.stderr)
@@ -64,12 +80,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "workspace":
         return _workspace(settings, args)
+    if args.command == "tick":
+        return _tick(settings, args.at, dry_run=args.dry_run)
+    if args.command == "outbox":
+        return _outbox(settings, args)
     return _run(settings)
 
 
-def _run(settings: Settings) -> int:
-    from bot.app import build_app
-    from bot.server import serve
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time, e.g. 2026-11-20T09:00:00+00:00"
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _migrated_engine(settings: Settings) -> Engine | None:
     from storage.db import create_db_engine, is_sqlite, pending_migrations, upgrade
 
     engine = create_db_engine(settings.DATABASE_URL)
@@ -80,8 +108,87 @@ def _run(settings: Settings) -> int:
             f"extramile: the database needs {len(pending)} migration(s): run `extramile db upgrade`",
             file=sys.stderr,
         )
+        return None
+    return engine
+
+
+def _tick(settings: Settings, at: datetime | None, *, dry_run: bool) -> int:
+    from bot.app import build_app
+
+    engine = _migrated_engine(settings)
+    if engine is None:
         return 2
     app = build_app(settings, engine=engine)
+    report = app.services.delivery.tick(at, dry_run=dry_run)
+    if dry_run:
+        for line in report.would_send:
+            print(line)
+        print(f"extramile: would send {len(report.would_send)} (dry run: nothing changed)")
+    else:
+        print(
+            f"extramile: planned {report.planned}, sent {report.sent}, rescheduled {report.rescheduled}, "
+            f"dead {report.dead}, cancelled {report.cancelled}"
+        )
+    app.workers.shutdown()
+    return 0
+
+
+def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from storage import outbox as outbox_store
+    from storage.db import session_factory, unit_of_work
+
+    engine = _migrated_engine(settings)
+    if engine is None:
+        return 2
+    sessions = session_factory(engine)
+    if args.action == "retry":
+        if args.row_id is None:
+            print("extramile: say which row: `extramile outbox retry 42`", file=sys.stderr)
+            return 2
+        with unit_of_work(sessions) as session:
+            requeued = outbox_store.requeue(session, row_id=args.row_id, now=SystemClock().now())
+        if not requeued:
+            print(
+                f"extramile: row {args.row_id} is not dead or cancelled (see `extramile outbox --all`)",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"extramile: row {args.row_id} is queued again")
+        return 0
+    statuses = (
+        [
+            outbox_store.PENDING,
+            outbox_store.CLAIMED,
+            outbox_store.DEAD,
+            outbox_store.SENT,
+            outbox_store.CANCELLED,
+        ]
+        if args.all
+        else [outbox_store.PENDING, outbox_store.CLAIMED, outbox_store.DEAD]
+    )
+    with unit_of_work(sessions) as session:
+        rows = outbox_store.list_rows(session, statuses=statuses, limit=500)
+        for row in rows:
+            reason = f"  ({row.last_error})" if row.last_error else ""
+            print(
+                f"{row.id:>6}  {row.status:<9} {row.deliver_after:%Y-%m-%d %H:%M}Z  {row.team_id:<10} "
+                f"{row.kind:<16} {row.recipient_id:<12} tries {row.attempts}  {row.dedupe_key}{reason}"
+            )
+    print(f"extramile: {len(rows)} row(s)")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_app
+    from bot.scheduler import build_scheduler
+    from bot.server import serve
+
+    engine = _migrated_engine(settings)
+    if engine is None:
+        return 2
+    app = build_app(settings, engine=engine)
+    build_scheduler(app.services.delivery).start()
     if settings.SLACK_APP_TOKEN is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -95,11 +202,11 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.services.workspaces import WorkspaceService, WorkspaceSettings
-    from storage.db import create_db_engine, is_sqlite, session_factory, upgrade
+    from storage.db import session_factory
 
-    engine = create_db_engine(settings.DATABASE_URL)
-    if is_sqlite(engine):
-        upgrade(engine)
+    engine = _migrated_engine(settings)
+    if engine is None:
+        return 2
     service = WorkspaceService(session_factory(engine))
     current = service.get(args.team_id)
     changes: dict[str, object] = {}

@@ -54,6 +54,11 @@ def enqueue(
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
+def _starts_with(key_prefix: str) -> Any:
+    escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return OutboxMessage.dedupe_key.like(escaped + "%", escape="\\")
+
+
 def _due(now: datetime) -> Any:
     # Pending and due, or claimed by a sender whose lease ran out (it crashed mid-send).
     return or_(
@@ -157,12 +162,11 @@ def finish(
 
 def cancel_pending(session: Session, *, team_id: str, key_prefix: str, reason: str) -> int:
     """Cancels rows not yet claimed whose key starts with the prefix (e.g. `promise:42:`)."""
-    escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     result = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.team_id == team_id,
-            OutboxMessage.dedupe_key.like(escaped + "%", escape="\\"),
+            _starts_with(key_prefix),
             OutboxMessage.status == PENDING,
         )
         .values(status=CANCELLED, last_error=reason)
@@ -176,6 +180,24 @@ def exists(session: Session, *, team_id: str, dedupe_key: str) -> bool:
             select(OutboxMessage.id).where(
                 OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key
             )
+        )
+        is not None
+    )
+
+
+def any_since(session: Session, *, team_id: str, key_prefix: str, recipient_id: str, since: datetime) -> bool:
+    """Whether a message with this key prefix to this recipient is due, or went out, since the instant."""
+    return (
+        session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.team_id == team_id,
+                _starts_with(key_prefix),
+                OutboxMessage.recipient_id == recipient_id,
+                OutboxMessage.status.in_((PENDING, CLAIMED, SENT)),
+                OutboxMessage.deliver_after >= since,
+            )
+            .limit(1)
         )
         is not None
     )

@@ -48,6 +48,22 @@ def payload(name: str, **overrides: Any) -> dict[str, Any]:
     return data
 
 
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """Every piece of text a person reads in these blocks (sections, fields, context), in order."""
+    parts: list[str] = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        parts += [field["text"] for field in block.get("fields", [])]
+        if block["type"] == "context":
+            parts += [
+                element["text"]
+                for element in block.get("elements", [])
+                if isinstance(element.get("text"), str)
+            ]
+    return " ".join(parts)
+
+
 def _postgres_available() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
@@ -128,9 +144,15 @@ class Harness:
     url: str
 
     def command(
-        self, text: str, *, user_id: str = GIVER, channel_id: str = GENERAL, trigger_id: str | None = None
+        self,
+        text: str,
+        *,
+        user_id: str = GIVER,
+        channel_id: str = GENERAL,
+        trigger_id: str | None = None,
+        name: str = "/kudos",
     ) -> Any:
-        form = payload("slash_command", text=text, user_id=user_id, channel_id=channel_id)
+        form = payload("slash_command", text=text, user_id=user_id, channel_id=channel_id, command=name)
         form["trigger_id"] = trigger_id or f"trigger-{uuid.uuid4().hex}"
         form["response_url"] = self.fake.response_url(f"{user_id}/{form['trigger_id']}")
         response = self.sender.command(form)

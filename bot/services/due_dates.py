@@ -154,7 +154,7 @@ def split_due(text: str, *, now: datetime, tz: str) -> tuple[str, Due]:
         except UnparseableDueDate as error:
             last_error = error
             continue
-        head = re.sub(r"\s+(?:by|before|on|until|till|due|at)$", "", head, flags=re.IGNORECASE).strip()
+        head = re.sub(r"(?:^|\s+)(?:by|before|on|until|till|due|at)$", "", head, flags=re.IGNORECASE).strip()
         return head, due
     raise last_error or UnparseableDueDate(text)
 

@@ -31,6 +31,7 @@ from storage.models import Promise
 NOTICE = "promise.notice"
 REMINDER_LEAD = timedelta(hours=2)
 DAILY_NUDGES = 3
+NUDGE_QUIET = timedelta(hours=12)
 MAX_WHAT_CHARS = 500
 
 Stage = Literal["heard", "before", "due", "nudge", "snooze", "eta", "done", "cancelled"]
@@ -383,6 +384,8 @@ class PromiseService:
         promise = self._owned(team_id, promise_id, actor_id)
         if promise.status != promise_store.OPEN:
             raise PromiseClosed(promise)
+        if promise.due_at == new_due_at:
+            return promise  # the same ETA again (a redelivered form): nothing new to tell anyone
         now = self._clock.now()
         tz = self._tz(team_id, actor_id)
         if new_due_at <= now:
@@ -518,6 +521,17 @@ class PromiseService:
             if latest is None:
                 continue
             n, at = latest
+            key = f"promise:{promise.id}:v{promise.version}:nudge:{n}"
+            if not outbox_store.exists(
+                session, team_id=promise.team_id, dedupe_key=key
+            ) and outbox_store.any_since(
+                session,
+                team_id=promise.team_id,
+                key_prefix=f"promise:{promise.id}:",
+                recipient_id=promise.promiser_id,
+                since=at - NUDGE_QUIET,
+            ):
+                continue  # a snooze or a reminder lands about now anyway: one message, not two
             # Only the latest nudge: after an outage, one catch-up message, not a pile.
             if self._enqueue(
                 session,

@@ -7,20 +7,12 @@ import time
 from sqlalchemy import func, select
 
 from storage.models import Kudos, KudosRecipient, KudosValue
-from tests.conftest import ANA, BEN, GENERAL, GIVER, TEAM, Harness, payload
+from tests.conftest import ANA, BEN, GENERAL, GIVER, TEAM, Harness, payload, texts
 
 
 def kudos_rows(h: Harness) -> list[Kudos]:
     with h.session() as session:
         return list(session.scalars(select(Kudos).order_by(Kudos.id)))
-
-
-def texts(blocks: list[dict]) -> str:
-    return " ".join(
-        (block.get("text") or {}).get("text", "")
-        + " ".join(e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict))
-        for block in blocks
-    )
 
 
 def test_kudos_posts_publicly_and_dms_the_recipient(harness: Harness) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import Kudos, KudosValue
-from tests.conftest import ANA, BEN, GENERAL, GIVER, Harness, payload
-from tests.e2e.test_kudos_command import kudos_rows, texts
+from tests.conftest import ANA, BEN, GENERAL, GIVER, Harness, payload, texts
+from tests.e2e.test_kudos_command import kudos_rows
 
 MESSAGE_TS = "1700000000.000100"
 
