@@ -145,8 +145,8 @@ def split_due(text: str, *, now: datetime, tz: str) -> tuple[str, Due]:
     last_error: DueDateError | None = None
     for start in range(1, len(words)):
         head, tail = " ".join(words[:start]), " ".join(words[start:])
-        if start < len(words) - 6 and not _LEADING_WORDS.match(tail.lower()):
-            continue  # a due phrase is short; only try long tails that begin with "by", "on", ...
+        if not _starts_like_a_date(words[start:]):
+            continue
         try:
             due = parse_due(tail, now=now, tz=tz)
         except (AmbiguousDueDate, PastDueDate) as error:
@@ -157,6 +157,35 @@ def split_due(text: str, *, now: datetime, tz: str) -> tuple[str, Due]:
         head = re.sub(r"(?:^|\s+)(?:by|before|on|until|till|due|at)$", "", head, flags=re.IGNORECASE).strip()
         return head, due
     raise last_error or UnparseableDueDate(text)
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DATE_WORDS = re.compile(
+    r"^(?:by|before|on|until|till|due|at|in|next|this|end|eod|cob|eow|today|tonight|tomorrow|noon|midnight"
+    r"|"
+    + "|".join(_WEEKDAYS)
+    + r"|"
+    + "|".join(day[:3] for day in _WEEKDAYS)
+    + r"|"
+    + "|".join(_MONTHS)
+    + r")\b"
+)
+_TIME_OR_DATE = re.compile(
+    r"^(?:\d{1,2}(?::\d{2})?(?:am|pm|h)|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?)$"
+)
+_DAY_NUMBER = re.compile(r"^\d{1,2}(?:st|nd|rd|th)?$")
+
+
+def _starts_like_a_date(words: list[str]) -> bool:
+    """Whether a due phrase could begin here: "by ...", "Friday ...", "14 March", "3pm", "2026-12-01".
+    A bare number ("call 2 clients tomorrow") is not a date on its own."""
+    first = words[0].lower().strip(",.")
+    if _DATE_WORDS.match(first) or _TIME_OR_DATE.match(first):
+        return True
+    if _DAY_NUMBER.match(first) and len(words) > 1:
+        following = words[1].lower().strip(",.")
+        return following.startswith(_MONTHS) or following in ("am", "pm")
+    return False
 
 
 def warm_up() -> None:

@@ -1,0 +1,222 @@
+"""The delivery engine against the fake Slack: rate limits, dead rows, leases, concurrent workers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services.delivery import DeliveryService
+from bot.services.promises import PromiseRequest
+from handlers.slack.outbox import SlackOutboxSender
+from storage import outbox as outbox_store
+from storage.db import create_db_engine, session_factory, unit_of_work
+from storage.models import OutboxMessage
+from tests.conftest import GIVER, TEAM, Harness
+
+THU_10 = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
+
+
+def promise_to_contact(h: Harness, n: int, *, due: str = "tomorrow 10am") -> int:
+    made = h.app.services.promises.make(
+        PromiseRequest(
+            team_id=TEAM,
+            promiser_id=GIVER,
+            dedupe_key=f"test:{n}",
+            contact_name=f"Client {n}",
+            text=f"call {n} {due}",
+        )
+    )
+    return made.promise.id
+
+
+def rows(h: Harness) -> list[OutboxMessage]:
+    with h.session() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def outbox_ids_posted(h: Harness) -> list[int]:
+    return [
+        call.params["metadata"]["event_payload"]["outbox_id"]
+        for call in h.fake.calls_to("chat.postMessage")
+        if call.ok and (call.params.get("metadata") or {}).get("event_type") == "extramile_outbox"
+    ]
+
+
+def test_a_429_storm_reschedules_without_waiting_and_loses_nothing(harness: Harness) -> None:
+    h = harness
+    ids = [promise_to_contact(h, n) for n in range(30)]
+    h.fake.rate_limit_next("chat.postMessage", retry_after=30, times=20)
+    h.clock.set(THU_10)
+
+    first = h.app.services.delivery.tick()
+
+    # The limited rows wait for Retry-After on the clock; the others went out in the same pass.
+    assert (first.sent, first.rescheduled, first.dead) == (40, 20, 0)
+    waiting = [row for row in rows(h) if row.status == "pending"]
+    assert {row.deliver_after for row in waiting} == {THU_10 + timedelta(seconds=30)}
+    assert {row.attempts for row in waiting} == {0} and {row.last_error for row in waiting} == {"ratelimited"}
+
+    h.clock.set(THU_10 + timedelta(seconds=29))
+    assert h.app.services.delivery.tick().sent == 0
+    h.clock.set(THU_10 + timedelta(seconds=30))
+    assert h.app.services.delivery.tick().sent == 20
+
+    posted = outbox_ids_posted(h)
+    assert len(posted) == len(set(posted)) == 60 == 2 * len(ids)
+    assert {row.status for row in rows(h)} == {"sent"}
+
+
+def test_permanent_errors_mark_the_row_dead_and_the_loop_goes_on(harness: Harness, tmp_path: Path) -> None:
+    h = harness
+    promise_to_contact(h, 1)
+    promise_to_contact(h, 2)
+    h.fake.fail_next("chat.postMessage", "account_inactive")
+    h.clock.set(THU_10)
+
+    report = h.app.services.delivery.tick()
+
+    assert (report.sent, report.dead) == (3, 1)
+    [dead] = [row for row in rows(h) if row.status == "dead"]
+    assert dead.last_error == "account_inactive" and dead.attempts == 1
+
+    # An operator sees it, fixes the cause, and requeues it.
+    env = {
+        "DATABASE_URL": h.app.settings.DATABASE_URL,
+        "PATH": "",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    listed = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "outbox"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert f"{dead.id:>6}  dead" in listed.stdout and "(account_inactive)" in listed.stdout
+    retried = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "outbox", "retry", str(dead.id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert retried.returncode == 0, retried.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "outbox", "retry", str(dead.id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 2 and "not dead or cancelled" in again.stderr
+
+    [requeued] = [row for row in rows(h) if row.id == dead.id]
+    assert (requeued.status, requeued.attempts) == ("pending", 0)
+    # Requeued as of the operator's wall clock; deliver as of then (no planning: it is a later day).
+    assert h.app.services.delivery.deliver_due(requeued.deliver_after).sent == 1
+    assert {row.status for row in rows(h)} == {"sent"}
+
+
+def test_server_errors_back_off_then_give_up(harness: Harness) -> None:
+    h = harness
+    promise_to_contact(h, 1, due="tomorrow 9am")  # one due reminder only: the heads-up would be before 09:00
+    [row] = rows(h)
+    h.fake.fail_next("chat.postMessage", "internal_error", times=10)
+    at = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+    delays = []
+    for _ in range(6):
+        h.clock.set(at)
+        h.app.services.delivery.tick()
+        [row] = rows(h)
+        if row.status != "pending":
+            break
+        delays.append(row.deliver_after - at)
+        at = row.deliver_after
+    assert delays == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
+    assert (row.status, row.attempts, row.last_error) == ("dead", 6, "internal_error")
+
+
+def test_a_sender_that_crashed_after_posting_is_not_repeated(harness: Harness) -> None:
+    h = harness
+    promise_to_contact(h, 1, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    crashed = DeliveryService(
+        sessions=h.app.sessions, clock=h.clock, sender=SlackOutboxSender(_client(h)), owner="crashed"
+    )
+    h.app.services.promises  # noqa: B018 - composers are registered on the app's engine
+    [claimed] = crashed.claim(h.clock.now())
+    view = h.app.services.promises.compose(claimed)
+    assert view is not None
+    SlackOutboxSender(_client(h)).send(claimed, view)  # posted, then the process died before marking it
+
+    h.clock.set(h.clock.now() + timedelta(minutes=4))
+    assert h.app.services.delivery.tick().sent == 0  # the lease still holds
+    h.clock.set(h.clock.now() + timedelta(minutes=2))
+    assert h.app.services.delivery.tick().sent == 1
+
+    assert len(h.fake.calls_to("chat.postMessage")) == 1  # recognised by its outbox id, not sent again
+    [row] = rows(h)
+    assert (row.status, row.sent_ts) == ("sent", h.fake.messages("D" + GIVER)[0]["ts"])
+
+
+def _client(h: Harness) -> Any:
+    from slack_sdk import WebClient
+
+    return WebClient(token="xoxb-test", base_url=h.fake.url)
+
+
+def test_concurrent_workers_send_every_row_once_and_take_over_a_dead_workers_rows(harness: Harness) -> None:
+    h = harness
+    for n in range(40):
+        h.fake.add_user(f"U0P{n:03d}", f"person{n}")
+    promise_id = promise_to_contact(h, 0, due="next year")
+    with unit_of_work(h.app.sessions) as session:
+        for n in range(1000):
+            outbox_store.enqueue(
+                session,
+                team_id=TEAM,
+                dedupe_key=f"promise:{promise_id}:load:{n}",
+                kind="promise.notice",
+                recipient_id=f"U0P{n % 40:03d}",
+                payload={"promise_id": promise_id, "stage": "heard", "version": 1},
+                deliver_after=h.clock.now(),
+                created_at=h.clock.now(),
+            )
+    h.fake.clear_calls()
+
+    def worker(name: str) -> DeliveryService:
+        # Each worker is its own "replica": its own engine, its own lease owner.
+        engine = create_db_engine(h.app.settings.DATABASE_URL)
+        service = DeliveryService(
+            sessions=session_factory(engine),
+            clock=h.clock,
+            sender=SlackOutboxSender(_client(h)),
+            owner=name,
+            batch_size=25,
+        )
+        service.register("promise.notice", h.app.services.promises.compose)
+        return service
+
+    dead_worker = worker("killed")
+    abandoned = dead_worker.claim(h.clock.now())  # claims a batch, then is killed before sending any
+    assert len(abandoned) == 25
+    workers = [worker(f"replica-{n}") for n in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        reports = list(pool.map(lambda w: w.deliver_due(h.clock.now()), workers))
+
+    assert sum(r.sent for r in reports) == 975
+    assert all(r.sent > 0 for r in reports), [r.sent for r in reports]  # the work was shared
+    h.clock.set(h.clock.now() + timedelta(minutes=6))  # the killed worker's lease runs out
+    with ThreadPoolExecutor(3) as pool:
+        late = list(pool.map(lambda w: w.deliver_due(h.clock.now()), workers))
+    assert sum(r.sent for r in late) == 25
+
+    posted = Counter(outbox_ids_posted(h))
+    assert len(posted) == 1000 and set(posted.values()) == {1}
+    statuses = Counter(
+        row.status for row in rows(h) if row.dedupe_key.startswith(f"promise:{promise_id}:load:")
+    )
+    assert statuses == {"sent": 1000}
