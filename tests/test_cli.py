@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,92 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(Kudos.giver_id, Kudos.status)).all() == [(GIVER, "posted")]
     engine.dispose()
+
+
+def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
+    from bot.services.promises import PromiseRequest
+    from tests.conftest import make_settings
+
+    database = f"sqlite:///{tmp_path / 'tick.db'}"
+    with FakeSlack(team_id=TEAM) as fake:
+        fake.add_user(GIVER, "gia", tz="Europe/London")
+        fake.add_user(ANA, "ana", tz="America/New_York")
+        from bot.app import build_app
+        from bot.clock import FrozenClock
+
+        engine = create_db_engine(database)
+        from storage.db import upgrade
+
+        upgrade(engine)
+        app = build_app(
+            make_settings(database, fake.url),
+            clock=FrozenClock(datetime(2026, 11, 18, 15, tzinfo=UTC)),
+            engine=engine,
+        )
+        app.services.promises.make(
+            PromiseRequest(
+                team_id=TEAM,
+                promiser_id=GIVER,
+                dedupe_key="cli",
+                promisee_ids=(ANA,),
+                text="the deck by Friday 3pm",
+            )
+        )
+        app.workers.shutdown()
+        engine.dispose()
+        fake.clear_calls()
+        env = clean_env(
+            tmp_path,
+            DATABASE_URL=database,
+            SLACK_BOT_TOKEN="xoxb-cli",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=fake.url,
+        )
+
+        preview = extramile("tick", "--at", "2026-11-20T13:00:00Z", "--dry-run", env=env, cwd=tmp_path)
+        assert preview.returncode == 0, preview.stderr
+        assert "would send 2 (dry run: nothing changed)" in preview.stdout
+        assert "U0ANA" in preview.stdout and "will get back to you about *the deck*" in preview.stdout
+        assert "Coming up: <@U0ANA> is waiting on *the deck* (due Fri 20 Nov 15:00)." in preview.stdout
+        assert fake.calls_to("chat.postMessage") == []
+
+        done = extramile("tick", "--at", "2026-11-20T13:00:00+00:00", env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "sent 2" in done.stdout
+        assert sorted(call.params["channel"] for call in fake.calls_to("chat.postMessage")) == [ANA, GIVER]
+        assert all(call.token == "xoxb-cli" for call in fake.calls)
+
+        again = extramile("tick", "--at", "2026-11-20T13:00:00+00:00", env=env, cwd=tmp_path)
+        assert "sent 0" in again.stdout and len(fake.calls_to("chat.postMessage")) == 2
+
+        bad = extramile("tick", "--at", "next friday", env=env, cwd=tmp_path)
+        assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
+
+
+def test_the_scheduler_is_a_clock_with_two_fixed_jobs(tmp_path: Path) -> None:
+    from slack_sdk import WebClient
+
+    from bot.clock import SystemClock
+    from bot.scheduler import build_scheduler
+    from bot.services.delivery import DeliveryService
+    from handlers.slack.outbox import SlackOutboxSender
+    from storage.db import session_factory
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 's.db'}")
+    delivery = DeliveryService(
+        sessions=session_factory(engine), clock=SystemClock(), sender=SlackOutboxSender(WebClient())
+    )
+    scheduler = build_scheduler(delivery)
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"plan", "deliver"}
+        assert jobs["plan"].func == delivery.plan and jobs["deliver"].func == delivery.deliver_due
+        assert {(job.coalesce, job.max_instances) for job in jobs.values()} == {(True, 1)}
+        assert (
+            jobs["plan"].trigger.interval.total_seconds(),
+            jobs["deliver"].trigger.interval.total_seconds(),
+        ) == (60, 10)
+    finally:
+        scheduler.shutdown(wait=False)
+        engine.dispose()
