@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
+from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.due_dates import warm_up as warm_up_due_dates
 from bot.services.kudos import KudosService
@@ -52,12 +53,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     workers = Workers()
     delivery = DeliveryService(sessions=sessions, clock=clock, sender=SlackOutboxSender(client))
     promises = PromiseService(sessions=sessions, clock=clock, people=people, delivery=delivery)
+    checkins = CheckinService(sessions=sessions, clock=clock, people=people, delivery=delivery)
     warm_up_due_dates()
     services = Services(
         kudos=KudosService(
             sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
         ),
         promises=promises,
+        checkins=checkins,
         delivery=delivery,
         clock=clock,
         people=people,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -168,3 +168,30 @@ class PromisePromisee(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Checkin(Base):
+    """A recurring reminder to get in touch: "every 2 weeks with @dan", "every 6 months with Jane at ACME".
+
+    Occurrence k falls on `start_date` + k intervals at `local_time` in the requester's timezone, so the
+    wall-clock time holds across DST changes.
+    """
+
+    __tablename__ = "checkin"
+    __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_checkin_team_dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    requester_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    contact_user_id: Mapped[str | None] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(255))
+    every_count: Mapped[int] = mapped_column(Integer)
+    every_unit: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date] = mapped_column(Date)
+    local_time: Mapped[time] = mapped_column(Time)
+    next_occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -11,8 +11,9 @@ import yaml
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.app import ExtraMile
+from bot.services.checkins import CheckinNotice, CheckinView, MadeCheckin
 from bot.services.promises import MadePromise, PromiseNotice, PromiseView
-from handlers.slack import blocks, promise_blocks
+from handlers.slack import blocks, checkin_blocks, promise_blocks
 from handlers.slack.manifest import build_manifest, manifest_yaml
 from tests.conftest import Harness, payload
 
@@ -101,10 +102,30 @@ def _every_action_id() -> set[str]:
         promise_blocks.notice(PromiseNotice(promise=promise, stage=stage, reader_id="U0ANA", reader_tz="UTC"))
         for stage in ("heard", "before", "due", "nudge", "snooze", "eta", "done", "cancelled")
     ]
+    checkin = CheckinView(
+        id=1,
+        team_id="T0001",
+        requester_id="U0GIVER",
+        contact_user_id="U0ANA",
+        contact_name=None,
+        every_count=2,
+        every_unit="week",
+        note="roadmap",
+        status="active",
+        next_at=promise.due_at,
+        last_done_at=None,
+    )
+    rendered += [
+        checkin_blocks.confirmation(MadeCheckin(checkin=checkin, tz="UTC")),
+        checkin_blocks.notice(CheckinNotice(checkin=checkin, reader_tz="UTC")),
+        checkin_blocks.listing([checkin], "UTC"),
+    ]
     found: set[str] = set()
     for _, block_list in rendered:
         for block in block_list:
             found |= {element["action_id"] for element in block.get("elements", []) if "action_id" in element}
+            if "action_id" in (block.get("accessory") or {}):
+                found.add(block["accessory"]["action_id"])
     return found
 
 

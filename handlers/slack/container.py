@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.clock import Clock
+from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
@@ -22,6 +23,7 @@ CONTEXT_KEY = "extramile_services"
 class Services:
     kudos: KudosService
     promises: PromiseService
+    checkins: CheckinService
     delivery: DeliveryService
     clock: Clock
     people: PeopleService

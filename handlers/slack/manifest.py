@@ -21,6 +21,12 @@ COMMANDS: list[dict[str, Any]] = [
         "usage_hint": "@carol send the pricing deck by Friday 3pm",
         "should_escape": True,
     },
+    {
+        "command": "/checkin",
+        "description": "A recurring nudge to keep in touch with someone",
+        "usage_hint": "@dan every 2 weeks catch up on the roadmap",
+        "should_escape": True,
+    },
 ]
 MESSAGE_SHORTCUTS: list[dict[str, str]] = [
     {

@@ -7,10 +7,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Outbound
 from bot.services.ports import DeliveryError, PostedMessage
 from bot.services.promises import PromiseNotice
-from handlers.slack import promise_blocks
+from handlers.slack import checkin_blocks, promise_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.messenger import _delivery_error
 
@@ -20,6 +21,8 @@ OUTBOX_EVENT = "extramile_outbox"
 def render(view: object) -> Rendered:
     if isinstance(view, PromiseNotice):
         return promise_blocks.notice(view)
+    if isinstance(view, CheckinNotice):
+        return checkin_blocks.notice(view)
     raise DeliveryError(f"no_renderer:{type(view).__name__}")
 
 

@@ -45,9 +45,8 @@ def button(
     element = next(
         e
         for block in message["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["action_id"] == action_id
+        for e in [*block.get("elements", []), block.get("accessory") or {}]
+        if isinstance(e, dict) and e.get("action_id") == action_id
     )
     body = payload("block_actions")
     body["user"] = {**body["user"], "id": user_id}

@@ -1,0 +1,121 @@
+"""Check-in listeners: /checkin and the Done / Tomorrow morning / Skip / Stop buttons."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from bot.services.checkins import CheckinRefused, CheckinRequest
+from handlers.slack import checkin_blocks
+from handlers.slack.blocks import Rendered
+from handlers.slack.container import services_of
+
+_LEADING_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*")
+_LEADING_CONTACT = re.compile(r'^\s*["“”]([^"“”]{1,200})["“”]\s*')
+
+
+def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    text = (command.get("text") or "").strip()
+    word = text.split(maxsplit=1)[0].lower() if text else ""
+    team_id, user_id = command["team_id"], command["user_id"]
+    if word in ("", "help"):
+        _ack(ack, checkin_blocks.checkin_help())
+        return
+    if word == "list":
+        checkins, tz = services.checkins.active(team_id=team_id, user_id=user_id)
+        _ack(ack, checkin_blocks.listing(checkins, tz))
+        return
+    if word == "stop":
+        _stop_command(ack, services, team_id, user_id, text[len(word) :].strip())
+        return
+    contact_user_id: str | None = None
+    contact_name: str | None = None
+    rest = text
+    if match := _LEADING_USER.match(rest):
+        contact_user_id, rest = match.group(1), rest[match.end() :]
+    elif quoted := _LEADING_CONTACT.match(rest):
+        contact_name, rest = quoted.group(1).strip(), rest[quoted.end() :]
+    request = CheckinRequest(
+        team_id=team_id,
+        requester_id=user_id,
+        dedupe_key=f"command:{command['trigger_id']}",
+        contact_user_id=contact_user_id,
+        contact_name=contact_name,
+        text=rest,
+    )
+    try:
+        made = services.checkins.make(request)
+    except CheckinRefused as error:
+        _ack(ack, checkin_blocks.refusal(error))
+        return
+    _ack(ack, checkin_blocks.confirmation(made))
+
+
+def _stop_command(ack: Ack, services: Any, team_id: str, user_id: str, who: str) -> None:
+    checkins, tz = services.checkins.active(team_id=team_id, user_id=user_id)
+    user = _LEADING_USER.match(who)
+    quoted = _LEADING_CONTACT.match(who)
+    name = (quoted.group(1) if quoted else who).strip().casefold()
+    matching = [
+        c
+        for c in checkins
+        if (user and c.contact_user_id == user.group(1))
+        or (not user and name and (c.contact_name or "").casefold() == name)
+    ]
+    if not matching:
+        # Nothing named, or nothing matched: show them all, each with its Stop button.
+        _ack(ack, checkin_blocks.listing(checkins, tz))
+        return
+    for checkin in matching:
+        services.checkins.stop(team_id=team_id, checkin_id=checkin.id, actor_id=user_id)
+    _ack(ack, checkin_blocks.stopped(matching[0]))
+
+
+def on_checkin_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    services = services_of(context)
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    try:
+        checkin_id = int(action.get("value") or "")
+    except ValueError:
+        return
+    action_id = action["action_id"]
+    tz = services.promises.tz_of(team_id, user_id)
+    try:
+        if action_id in (checkin_blocks.DONE, checkin_blocks.SKIP):
+            skipped = action_id == checkin_blocks.SKIP
+            checkin = services.checkins.done(
+                team_id=team_id, checkin_id=checkin_id, actor_id=user_id, skipped=skipped
+            )
+            rendered = checkin_blocks.after_done(checkin, tz, skipped=skipped)
+        elif action_id == checkin_blocks.SNOOZE:
+            at = services.checkins.snooze(
+                team_id=team_id, checkin_id=checkin_id, actor_id=user_id, token=action["action_ts"]
+            )
+            rendered = checkin_blocks.snoozed(at, tz)
+        else:
+            rendered = checkin_blocks.stopped(
+                services.checkins.stop(team_id=team_id, checkin_id=checkin_id, actor_id=user_id)
+            )
+    except CheckinRefused as error:
+        text, block_list = checkin_blocks.refusal(error)
+        respond(text=text, blocks=block_list, response_type="ephemeral", replace_original=False)
+        return
+    text, block_list = rendered
+    respond(text=text, blocks=block_list, replace_original=True)
+
+
+def _ack(ack: Ack, rendered: Rendered) -> None:
+    text, block_list = rendered
+    ack(text=text, blocks=block_list)
+
+
+def register(app: App) -> None:
+    app.command("/checkin")(checkin_command)
+    for action_id in checkin_blocks.CHECKIN_ACTIONS:
+        app.action(action_id)(on_checkin_button)

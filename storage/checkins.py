@@ -1,0 +1,105 @@
+"""Check-in queries. Every one filters by team_id except the planner's scan; none commits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Checkin
+
+ACTIVE = "active"
+STOPPED = "stopped"
+
+
+def find_by_key(session: Session, *, team_id: str, dedupe_key: str) -> Checkin | None:
+    return session.scalars(
+        select(Checkin).where(Checkin.team_id == team_id, Checkin.dedupe_key == dedupe_key)
+    ).one_or_none()
+
+
+def get(session: Session, *, team_id: str, checkin_id: int) -> Checkin | None:
+    return session.scalars(
+        select(Checkin).where(Checkin.team_id == team_id, Checkin.id == checkin_id)
+    ).one_or_none()
+
+
+def insert(
+    session: Session,
+    *,
+    team_id: str,
+    dedupe_key: str,
+    requester_id: str,
+    contact_user_id: str | None,
+    contact_name: str | None,
+    every_count: int,
+    every_unit: str,
+    note: str | None,
+    start_date: date,
+    local_time: time,
+    created_at: datetime,
+) -> Checkin:
+    checkin = Checkin(
+        team_id=team_id,
+        dedupe_key=dedupe_key,
+        requester_id=requester_id,
+        contact_user_id=contact_user_id,
+        contact_name=contact_name,
+        every_count=every_count,
+        every_unit=every_unit,
+        note=note,
+        start_date=start_date,
+        local_time=local_time,
+        next_occurrence=1,
+        status=ACTIVE,
+        created_at=created_at,
+    )
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def active_for(session: Session, *, team_id: str, requester_id: str) -> list[Checkin]:
+    return list(
+        session.scalars(
+            select(Checkin)
+            .where(Checkin.team_id == team_id, Checkin.requester_id == requester_id, Checkin.status == ACTIVE)
+            .order_by(Checkin.id)
+        )
+    )
+
+
+def all_active(session: Session, *, limit: int) -> list[Checkin]:
+    """For the planner: active check-ins in every workspace (each row carries its team_id)."""
+    return list(
+        session.scalars(select(Checkin).where(Checkin.status == ACTIVE).order_by(Checkin.id).limit(limit))
+    )
+
+
+def advance(
+    session: Session, *, team_id: str, checkin_id: int, from_occurrence: int, to_occurrence: int
+) -> bool:
+    result = session.execute(
+        update(Checkin)
+        .where(
+            Checkin.team_id == team_id, Checkin.id == checkin_id, Checkin.next_occurrence == from_occurrence
+        )
+        .values(next_occurrence=to_occurrence)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def stop(session: Session, *, team_id: str, checkin_id: int) -> bool:
+    result = session.execute(
+        update(Checkin)
+        .where(Checkin.team_id == team_id, Checkin.id == checkin_id, Checkin.status == ACTIVE)
+        .values(status=STOPPED)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_done(session: Session, *, team_id: str, checkin_id: int, at: datetime) -> None:
+    session.execute(
+        update(Checkin).where(Checkin.team_id == team_id, Checkin.id == checkin_id).values(last_done_at=at)
+    )
