@@ -220,3 +220,35 @@ def test_concurrent_workers_send_every_row_once_and_take_over_a_dead_workers_row
         row.status for row in rows(h) if row.dedupe_key.startswith(f"promise:{promise_id}:load:")
     )
     assert statuses == {"sent": 1000}
+
+
+def test_a_message_past_its_expiry_is_cancelled_not_sent(harness: Harness) -> None:
+    h = harness
+    promise_id = promise_to_contact(h, 0, due="next year")
+    with unit_of_work(h.app.sessions) as session:
+        for key, expires in (
+            ("fresh", THU_10 + timedelta(hours=1)),
+            ("stale", THU_10 - timedelta(minutes=1)),
+        ):
+            outbox_store.enqueue(
+                session,
+                team_id=TEAM,
+                dedupe_key=f"promise:{promise_id}:{key}",
+                kind="promise.notice",
+                recipient_id=GIVER,
+                payload={"promise_id": promise_id, "stage": "heard", "version": 1},
+                deliver_after=THU_10 - timedelta(hours=2),
+                expires_at=expires,
+                created_at=THU_10 - timedelta(hours=2),
+            )
+    h.clock.set(THU_10)
+
+    report = h.app.services.delivery.deliver_due()
+
+    assert (report.sent, report.cancelled) == (1, 1)
+    by_key = {row.dedupe_key.rsplit(":", 1)[1]: row for row in rows(h)}
+    assert by_key["fresh"].status == "sent"
+    assert (by_key["stale"].status, by_key["stale"].last_error) == (
+        "cancelled",
+        "too late to be worth sending",
+    )

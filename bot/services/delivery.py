@@ -41,6 +41,8 @@ class Outbound:
     payload: dict[str, Any]
     deliver_after: datetime
     attempts: int
+    # After this instant the message is pointless ("good morning" at 23:00): it is cancelled, not sent.
+    expires_at: datetime | None = None
     # True when an earlier sender claimed it and its lease ran out: it may have been sent already.
     reclaimed: bool = False
 
@@ -136,6 +138,10 @@ class DeliveryService:
             return [_outbound(row) for row in rows]
 
     def _deliver(self, message: Outbound, now: datetime, report: TickReport) -> None:
+        if message.expires_at is not None and now > message.expires_at:
+            self._finish(message, outbox_store.CANCELLED, "too late to be worth sending")
+            report.cancelled += 1
+            return
         composer = self._composers.get(message.kind)
         try:
             if composer is None:
@@ -233,5 +239,6 @@ def _outbound(row: OutboxMessage) -> Outbound:
         payload=dict(row.payload or {}),
         deliver_after=row.deliver_after,
         attempts=row.attempts,
+        expires_at=row.expires_at,
         reclaimed=row.last_error == outbox_store.LEASE_EXPIRED,
     )

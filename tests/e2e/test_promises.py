@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -385,3 +385,65 @@ def test_promise_help(harness: Harness) -> None:
     for text in ("", "help"):
         reply = cmd(harness, text)
         assert "/promise @carol send the pricing deck by Friday 3pm" in texts(reply["blocks"])
+
+
+def test_every_button_and_form_delivered_twice_has_one_effect(harness: Harness) -> None:
+    h = harness
+    cmd(h, "<@U0ANA|ana> the numbers today 5pm")
+    tick(h, datetime(2026, 11, 18, 17, 0, tzinfo=UTC))
+    [due] = dms(h, GIVER)
+
+    button(h, due, "promise_snooze_hour", tag="s1")
+    button(h, due, "promise_snooze_hour", tag="s2")  # the same click (same action_ts), delivered again
+    tick(h, datetime(2026, 11, 18, 18, 0, tzinfo=UTC))
+    assert len(dms(h, GIVER)) == 2
+
+    button(h, due, "promise_cancel", tag="c")
+    view = h.fake.calls_to("views.open")[-1].params["view"]
+    note = {"promise_note": {"note": {"type": "plain_text_input", "value": "sorry"}}}
+    submit(h, view, note, view_id="VC")
+    again = submit(h, view, note, view_id="VC")
+    assert again["response_action"] == "errors" and "already closed" in again["errors"]["promise_note"]
+    tick(h, datetime(2026, 11, 19, 14, 0, tzinfo=UTC))
+    assert [("after all" in texts(m["blocks"])) for m in dms(h, ANA)] == [False, True]
+
+    ts = h.fake.add_message(GENERAL, ANA, "Could you look at this?")
+    shortcut = payload("message_action", callback_id="promise_follow_up")
+    shortcut["message"] = {**shortcut["message"], "ts": ts, "user": ANA}
+    h.interaction(shortcut)
+    form = h.fake.calls_to("views.open")[-1].params["view"]
+    values = {
+        "promise_promisees": {"promisees": {"type": "multi_users_select", "selected_users": [ANA]}},
+        "promise_what": {"what": {"type": "plain_text_input", "value": "a look"}},
+        "promise_due": {
+            "due": {
+                "type": "datetimepicker",
+                "selected_date_time": int(datetime(2026, 11, 25, 12, tzinfo=UTC).timestamp()),
+            }
+        },
+    }
+    submit(h, form, values, view_id="VP")
+    submit(h, form, values, view_id="VP")
+    assert [p.what for p in promise_rows(h)] == ["the numbers", "a look"]
+
+
+def test_overdue_nudges_come_three_working_mornings_then_weekly(harness: Harness) -> None:
+    h = harness
+    cmd(h, '"Jane" the quote by Friday 3pm')
+    sent_at: list[datetime] = []
+    day = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+    while day < datetime(2026, 12, 20, tzinfo=UTC):
+        for hour in (9, 13, 15):
+            tick(h, day.replace(hour=hour))
+            while len(dms(h, GIVER)) > len(sent_at):
+                sent_at.append(h.clock.now())
+        day += timedelta(days=1)
+    nudges = sent_at[2:]  # after the heads-up and the due reminder
+    assert [n.strftime("%a %d %H:%M") for n in nudges] == [
+        "Mon 23 09:00",
+        "Tue 24 09:00",
+        "Wed 25 09:00",
+        "Wed 02 09:00",
+        "Wed 09 09:00",
+        "Wed 16 09:00",
+    ]
