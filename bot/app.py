@@ -57,7 +57,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     warm_up_due_dates()
     services = Services(
         kudos=KudosService(
-            sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
+            sessions=sessions,
+            clock=clock,
+            people=people,
+            workspaces=workspaces,
+            messenger=messenger,
+            delivery=delivery,
         ),
         promises=promises,
         checkins=checkins,

@@ -8,20 +8,25 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.app import build_app
+from bot.app import ExtraMile, build_app
+from bot.clock import FrozenClock
 from bot.server import RunningServer
 from bot.settings import Settings
-from bot.workers import Workers
 from handlers.slack.fake_api import Call, FakeSlack
 from handlers.slack.signed_requests import SignedSender
+from storage import outbox as outbox_store
 from storage.db import create_db_engine, upgrade
 
 TEAM = "T0DEMO"
+# The scene's clock: requests are signed with the real time, but the bot lives on this Wednesday.
+WEDNESDAY = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 SIGNING_SECRET = "demo-signing-secret"
 CAST = {
     "U0GIA": ("gia", "Europe/London"),
@@ -34,17 +39,76 @@ CHANNELS = {"C0GENERAL": "general", "C0SECRET": "secret-project"}
 
 
 class Scene:
-    def __init__(self, fake: FakeSlack, sender: SignedSender, workers: Workers) -> None:
+    def __init__(self, fake: FakeSlack, sender: SignedSender, app: ExtraMile, clock: FrozenClock) -> None:
         self.fake = fake
-        self.workers = workers
+        self.app = app
+        self.workers = app.workers
+        self.clock = clock
         self.sender = sender
         self._seen = 0
         self._triggers = 0
 
-    def command(self, user_id: str, text: str, channel_id: str = "C0GENERAL") -> None:
+    def later(self, at: datetime, why: str) -> None:
+        """Moves the demo's clock and runs the delivery pass that `extramile run` would run then."""
+        self.clock.set(at)
+        print(f"\n⏩ {at:%a %d %b %H:%M} UTC: {why}")
+        self.app.services.delivery.tick()
+        self.show_new_calls()
+
+    def click(self, user_id: str, label: str) -> None:
+        """Clicks the button called `label` on the newest message that has one."""
+        for call in reversed(self.fake.calls_to("chat.postMessage")):
+            for block in call.params.get("blocks") or []:
+                for element in block.get("elements") or []:
+                    if isinstance(element, dict) and element.get("text", {}).get("text") == label:
+                        break
+                else:
+                    continue
+                break
+            else:
+                continue
+            break
+        else:
+            raise LookupError(label)
         self._triggers += 1
+        print(f"\n▶ {CAST[user_id][0]} clicks [{label}]")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user_id, "name": CAST[user_id][0], "team_id": TEAM},
+            "team": {"id": TEAM, "domain": "acme"},
+            "api_app_id": "A0DEMO",
+            "trigger_id": f"{self._triggers}.demo",
+            "response_url": self.fake.response_url(f"{user_id}/{self._triggers}"),
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": "D" + user_id},
+            "actions": [
+                {
+                    "action_id": element["action_id"],
+                    "block_id": block["block_id"],
+                    "value": element["value"],
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        self.sender.interaction(payload)
+        self.show_new_calls()
+
+    def queued(self) -> None:
+        """What waits in the outbox for someone's working hours."""
+        with self.app.sessions() as session:
+            for row in outbox_store.list_rows(session, statuses=[outbox_store.PENDING], limit=20):
+                if row.recipient_id in CAST and row.kind == "kudos.dm":
+                    name, tz = CAST[row.recipient_id]
+                    local = row.deliver_after.astimezone(ZoneInfo(tz))
+                    print(
+                        f"  ({name}'s DM waits for {local:%H:%M} in {tz.split('/')[-1].replace('_', ' ')}, the start of their day)"
+                    )
+
+    def command(self, user_id: str, text: str, channel_id: str = "C0GENERAL", name: str = "/kudos") -> None:
+        self._triggers += 1
+        command_name = name
         name = CAST[user_id][0]
-        print(f"\n▶ {name} types: /kudos {self._readable(text)}")
+        print(f"\n▶ {name} types: {command_name} {self._readable(text)}")
         response = self.sender.command(
             {
                 "team_id": TEAM,
@@ -53,7 +117,7 @@ class Scene:
                 "channel_name": CHANNELS[channel_id],
                 "user_id": user_id,
                 "user_name": name,
-                "command": "/kudos",
+                "command": command_name,
                 "text": text,
                 "api_app_id": "A0DEMO",
                 "is_enterprise_install": "false",
@@ -119,7 +183,14 @@ class Scene:
             )
         elif call.method == "response_url":
             name = CAST.get(str(params["tag"]).split("/")[0], ("someone",))[0]
-            print(f"  {name} sees (only visible to you): {self._message_text(params)}")
+            where = (
+                f"{name}'s message becomes"
+                if params.get("replace_original")
+                else f"{name} sees (only visible to you)"
+            )
+            print(f"  {where}: {self._message_text(params)}")
+        elif call.method == "views.open":
+            print(f"  a form opens: {params['view']['title']['text']}")
         elif call.method == "chat.delete":
             print("  the kudos post is removed from the channel")
 
@@ -129,8 +200,12 @@ class Scene:
             if block.get("text"):
                 parts.append(block["text"]["text"])
             for item in (block.get("fields") or []) + (block.get("elements") or []):
-                if isinstance(item, dict) and item.get("text"):
-                    parts.append(item["text"])
+                text = item.get("text") if isinstance(item, dict) else None
+                if isinstance(text, str):
+                    parts.append(text)
+            buttons = [e["text"]["text"] for e in block.get("elements") or [] if e.get("type") == "button"]
+            if buttons:
+                parts.append(" ".join(f"[{label}]" for label in buttons))
         return self._readable(" · ".join(parts) or str(message.get("text", "")))
 
     def _readable(self, text: str) -> str:
@@ -139,7 +214,13 @@ class Scene:
         text = re.sub(r"<#(\w+)>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
         text = re.sub(r"<[^|>]+\|([^>]*)>", r"\1", text)
         return (
-            text.replace("\n>", " · “").replace("\n", " ").replace(":clap:", "👏").replace(":sparkles:", "✨")
+            text.replace("\n>", " · “")
+            .replace("\n", " ")
+            .replace(":clap:", "👏")
+            .replace(":sparkles:", "✨")
+            .replace(":handshake:", "🤝")
+            .replace(":alarm_clock:", "⏰")
+            .replace(":white_check_mark:", "✅")
         )
 
 
@@ -160,19 +241,29 @@ def play() -> int:
         )
         engine = create_db_engine(settings.DATABASE_URL)
         upgrade(engine)
-        app = build_app(settings, engine=engine)
+        clock = FrozenClock(WEDNESDAY)
+        app = build_app(settings, engine=engine, clock=clock)
         server = RunningServer(app.web)
         try:
             print("ExtraMile demo: the real bot, a fake Slack workspace (Acme), a fresh SQLite database.")
-            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET), app.workers)
+            print(
+                f"It is {WEDNESDAY:%a %d %b %H:%M} UTC: afternoon in London and Berlin, morning in New York, midnight in Tokyo."
+            )
+            scene = Scene(fake, SignedSender(server.url, SIGNING_SECRET), app, clock)
             scene.command("U0GIA", "<@U0ANA|ana> thanks for staying late on the fix #ownership")
             scene.command("U0CAL", "<!subteam^S0DESIGN|@design> the new onboarding flow is lovely")
+            scene.queued()
             scene.react("U0BEN", "clap", "C0GENERAL", "1700000000.000100", "U0ANA")
             scene.react("U0BEN", "clap", "C0GENERAL", "1700000000.000100", "U0ANA", added=False)
             scene.command("U0GIA", "<@U0GIA|gia> for being me")
             scene.command("U0GIA", "<@U0DEPLOY|deploybot> for shipping")
             scene.command("U0GIA", "<@U0BEN|ben> thanks for the review", channel_id="C0SECRET")
             scene.command("U0ANA", "top")
+            scene.command("U0GIA", "<@U0ANA|ana> send the pricing deck by Friday 3pm", name="/promise")
+            scene.later(datetime(2026, 11, 19, 0, 0, tzinfo=UTC), "09:00 in Tokyo")
+            scene.later(datetime(2026, 11, 20, 13, 0, tzinfo=UTC), "two hours before Gia's promise is due")
+            scene.click("U0GIA", "Done")
+            scene.later(datetime(2026, 11, 20, 14, 0, tzinfo=UTC), "09:00 in New York")
             print(
                 "\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run` (see README)."
             )

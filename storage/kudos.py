@@ -87,20 +87,6 @@ def mark_posted(
     )
 
 
-def set_recipient_dm(
-    session: Session, *, team_id: str, kudos_id: int, user_id: str, channel_id: str, ts: str
-) -> None:
-    session.execute(
-        update(KudosRecipient)
-        .where(
-            KudosRecipient.team_id == team_id,
-            KudosRecipient.kudos_id == kudos_id,
-            KudosRecipient.user_id == user_id,
-        )
-        .values(dm_channel_id=channel_id, dm_ts=ts)
-    )
-
-
 def mark_revoked(
     session: Session, *, team_id: str, kudos_id: int, at: datetime, event_ts: str | None
 ) -> bool:

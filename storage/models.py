@@ -84,8 +84,6 @@ class KudosRecipient(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    dm_channel_id: Mapped[str | None] = mapped_column(String(32))
-    dm_ts: Mapped[str | None] = mapped_column(String(32))
 
     kudos: Mapped[Kudos] = relationship(back_populates="recipients")
 

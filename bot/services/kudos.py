@@ -18,10 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.services.delivery import DeliveryService, Outbound
+from bot.services.hours import WorkingHours
 from bot.services.people import PeopleService
 from bot.services.ports import CANNOT_POST_REASONS, DeliveryError, Messenger
 from bot.services.workspaces import WorkspaceService
 from storage import kudos as kudos_store
+from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
 from storage.models import Kudos
 
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # A kudos post quotes the message inside a section block (3,000 characters) with names around it.
 MAX_MESSAGE_CHARS = 2000
+DM = "kudos.dm"
 LEADERBOARD_SIZE = 10
 
 KudosSource = Literal["command", "modal", "reaction", "shortcut"]
@@ -168,12 +172,16 @@ class KudosService:
         people: PeopleService,
         workspaces: WorkspaceService,
         messenger: Messenger,
+        delivery: DeliveryService,
+        hours: WorkingHours | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
         self._workspaces = workspaces
         self._messenger = messenger
+        self._hours = hours or WorkingHours()
+        delivery.register(DM, self.compose)
 
     def check(self, request: KudosRequest) -> None:
         """Applies every rule and records nothing, so an adapter can refuse before acknowledging.
@@ -254,6 +262,7 @@ class KudosService:
             raise
 
         permalink = posted.permalink or self._permalink(request.team_id, posted.channel_id, posted.ts)
+        now = self._clock.now()
         with unit_of_work(self._sessions) as session:
             kudos_store.mark_posted(
                 session,
@@ -263,9 +272,30 @@ class KudosService:
                 ts=posted.ts,
                 permalink=permalink,
             )
+            # Each recipient hears in their own working hours: a DM at 03:00 is not a kindness.
+            for user_id in recipients:
+                outbox_store.enqueue(
+                    session,
+                    team_id=request.team_id,
+                    dedupe_key=f"kudos:{kudos_id}:dm:{user_id}",
+                    kind=DM,
+                    recipient_id=user_id,
+                    payload={"kudos_id": kudos_id},
+                    deliver_after=self._hours.next_open(now, self._zone(request.team_id, user_id).key),
+                    created_at=now,
+                )
         view = replace(view, post_channel_id=posted.channel_id, post_ts=posted.ts, permalink=permalink)
-        self._notify_recipients(view)
         return GiveResult(kudos=view)
+
+    def compose(self, message: Outbound) -> KudosView | None:
+        """The recipient's DM, as of now: none for a kudos taken back meanwhile."""
+        with unit_of_work(self._sessions) as session:
+            kudos = kudos_store.get(
+                session, team_id=message.team_id, kudos_id=int(message.payload["kudos_id"])
+            )
+            if kudos is None or kudos.status != kudos_store.POSTED:
+                return None
+            return _view(kudos)
 
     def revoke_reaction(
         self, *, team_id: str, channel_id: str, message_ts: str, reactor_id: str, event_ts: str | None
@@ -279,6 +309,9 @@ class KudosService:
                 session, team_id=team_id, kudos_id=kudos.id, at=self._clock.now(), event_ts=event_ts
             ):
                 return None
+            outbox_store.cancel_pending(
+                session, team_id=team_id, key_prefix=f"kudos:{kudos.id}:", reason="revoked"
+            )
             view = _view(kudos)
         self._withdraw(view)
         return view
@@ -295,6 +328,9 @@ class KudosService:
                 if kudos_store.mark_revoked(
                     session, team_id=team_id, kudos_id=kudos.id, at=self._clock.now(), event_ts=None
                 ):
+                    outbox_store.cancel_pending(
+                        session, team_id=team_id, key_prefix=f"kudos:{kudos.id}:", reason="message deleted"
+                    )
                     revoked.append(_view(kudos))
         for view in revoked:
             self._withdraw(view)
@@ -403,24 +439,6 @@ class KudosService:
         except DeliveryError as error:
             log.warning("no permalink for %s/%s: %s", channel_id, ts, error.reason)
             return None
-
-    def _notify_recipients(self, view: KudosView) -> None:
-        for user_id in view.recipient_ids:
-            try:
-                dm = self._messenger.notify_kudos_recipient(view.team_id, user_id, view)
-            except DeliveryError as error:
-                # The public post stands; a DM that cannot be delivered is not worth undoing it.
-                log.warning("kudos %s: DM to %s failed: %s", view.id, user_id, error.reason)
-                continue
-            with unit_of_work(self._sessions) as session:
-                kudos_store.set_recipient_dm(
-                    session,
-                    team_id=view.team_id,
-                    kudos_id=view.id,
-                    user_id=user_id,
-                    channel_id=dm.channel_id,
-                    ts=dm.ts,
-                )
 
     def _withdraw(self, view: KudosView) -> None:
         if view.post_channel_id and view.post_ts:

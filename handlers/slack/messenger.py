@@ -53,10 +53,6 @@ class SlackMessenger:
             extra["thread_ts"] = thread_ts
         return self._post(channel_id, blocks.kudos_announcement(kudos), **extra)
 
-    def notify_kudos_recipient(self, team_id: str, user_id: str, kudos: KudosView) -> PostedMessage:
-        # Posting to a user id lands in the app's DM with them, without a conversations.open call.
-        return self._post(user_id, blocks.kudos_recipient_dm(kudos), unfurl_links=False)
-
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None:
         data = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
         link = data.get("permalink")

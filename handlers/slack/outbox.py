@@ -9,9 +9,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Outbound
+from bot.services.kudos import KudosView
 from bot.services.ports import DeliveryError, PostedMessage
 from bot.services.promises import PromiseNotice
-from handlers.slack import checkin_blocks, promise_blocks
+from handlers.slack import blocks, checkin_blocks, promise_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.messenger import _delivery_error
 
@@ -23,6 +24,8 @@ def render(view: object) -> Rendered:
         return promise_blocks.notice(view)
     if isinstance(view, CheckinNotice):
         return checkin_blocks.notice(view)
+    if isinstance(view, KudosView):
+        return blocks.kudos_recipient_dm(view)
     raise DeliveryError(f"no_renderer:{type(view).__name__}")
 
 
@@ -31,7 +34,7 @@ class SlackOutboxSender:
         self._client = client
 
     def send(self, message: Outbound, view: object) -> PostedMessage:
-        text, blocks = render(view)
+        text, block_list = render(view)
         thread_ts = getattr(view, "thread_ts", None)
         try:
             if message.reclaimed and (earlier := self._already_sent(message)) is not None:
@@ -39,7 +42,7 @@ class SlackOutboxSender:
             response = self._client.chat_postMessage(
                 channel=message.recipient_id,
                 text=text,
-                blocks=blocks,
+                blocks=block_list,
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 metadata={"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": message.id}},

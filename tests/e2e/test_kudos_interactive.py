@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +81,8 @@ def test_modal_submission_gives_kudos_once(harness: Harness) -> None:
 
     [post] = harness.posts(GENERAL)
     assert f"<@{ANA}> and <@{BEN}>" in texts(post["blocks"])
+    harness.clock.set(harness.clock.now() + timedelta(hours=9))  # morning in Tokyo, where Ben is
+    harness.app.services.delivery.tick()
     assert len(harness.posts(ANA)) == len(harness.posts(BEN)) == 1
     [kudos] = kudos_rows(harness)
     assert (kudos.source, kudos.dedupe_key) == ("modal", "view:V0SUBMIT")
