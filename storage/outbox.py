@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,7 +71,11 @@ def claim_due(
     session: Session, *, now: datetime, owner: str, lease_until: datetime, limit: int
 ) -> list[OutboxMessage]:
     """Claims up to `limit` due rows for `owner`. On PostgreSQL, concurrent claimers skip each other's
-    rows (FOR UPDATE SKIP LOCKED); SQLite serialises the single UPDATE statement by itself."""
+    rows (FOR UPDATE SKIP LOCKED); on SQLite they take turns (BEGIN IMMEDIATE). Must be the first
+    statement of its transaction."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Take SQLite's write lock before reading, so two claimers queue instead of racing.
+        session.execute(text("BEGIN IMMEDIATE"))
     due_ids = (
         select(OutboxMessage.id)
         .where(_due(now))

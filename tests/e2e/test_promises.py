@@ -447,3 +447,18 @@ def test_overdue_nudges_come_three_working_mornings_then_weekly(harness: Harness
         "Wed 09 09:00",
         "Wed 16 09:00",
     ]
+
+
+def test_a_date_without_a_time_is_reminded_that_morning_and_due_at_five(harness: Harness) -> None:
+    h = harness
+    reply = cmd(h, "<@U0ANA|ana> the draft by Friday", user_id=BEN)  # Ben is in Tokyo
+    assert "by Fri 20 Nov 17:00 (your time)" in texts(reply["blocks"])
+
+    tick(h, datetime(2026, 11, 19, 23, 59, tzinfo=UTC))  # Friday 08:59 in Tokyo
+    assert dms(h, BEN) == []
+    tick(h, datetime(2026, 11, 20, 0, 0, tzinfo=UTC))  # Friday 09:00 in Tokyo: the morning of the day
+    assert "Coming up" in texts(dms(h, BEN)[0]["blocks"]) and "(due Fri 20 Nov 17:00)" in texts(
+        dms(h, BEN)[0]["blocks"]
+    )
+    tick(h, datetime(2026, 11, 20, 8, 0, tzinfo=UTC))  # 17:00 in Tokyo
+    assert "It's time" in texts(dms(h, BEN)[1]["blocks"])
