@@ -11,6 +11,8 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -50,6 +52,8 @@ RECIPIENTS_BLOCK = "kudos_recipients"
 RECIPIENTS_ACTION = "recipients"
 MESSAGE_BLOCK = "kudos_message"
 MESSAGE_ACTION = "message"
+CHANNEL_BLOCK = "kudos_channel"
+CHANNEL_ACTION = "channel"
 VALUES_BLOCK = "kudos_values"
 VALUES_ACTION = "values"
 
@@ -226,8 +230,10 @@ def kudos_modal(
     initial_user_ids: list[str] | None = None,
     reason_link: str | None = None,
     initial_message: str | None = None,
+    ask_channel: bool = False,
 ) -> dict[str, Any]:
-    """The kudos form; `private_metadata` carries where it was opened from."""
+    """The kudos form; `private_metadata` carries where it was opened from. Opened from a DM with no
+    kudos channel set (a "Say thanks" button), it asks where to post."""
     blocks: list[Block] = []
     if reason_link:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"About <{reason_link}|this message>")]))
@@ -257,6 +263,18 @@ def kudos_modal(
             ),
         )
     )
+    if ask_channel:
+        blocks.append(
+            InputBlock(
+                block_id=CHANNEL_BLOCK,
+                label="Where should everyone see it?",
+                element=ConversationSelectElement(
+                    action_id=CHANNEL_ACTION,
+                    placeholder="Pick a channel",
+                    filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                ),
+            )
+        )
     if values:
         blocks.append(
             InputBlock(

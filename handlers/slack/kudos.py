@@ -103,7 +103,8 @@ def kudos_modal_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         user_ids=user_ids,
         message=message,
         values=tuple(option["value"] for option in selected),
-        channel_id=metadata.get("channel_id"),
+        channel_id=metadata.get("channel_id")
+        or values.get(blocks.CHANNEL_BLOCK, {}).get(blocks.CHANNEL_ACTION, {}).get("selected_conversation"),
         reason_link=metadata.get("reason_link"),
     )
     try:

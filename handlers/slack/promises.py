@@ -126,13 +126,16 @@ def on_say_thanks(
     except (PromiseRefused, ValueError):
         return
     settings = services.workspaces.get(promise.team_id)
+    # A promise made in a DM has no channel where a public thank-you belongs: the form asks for one.
+    channel_id = promise.origin_channel_id if (promise.origin_channel_id or "")[:1] in ("C", "G") else None
     client.views_open(
         trigger_id=body["trigger_id"],
         view=blocks.kudos_modal(
             values=settings.kudos_values,
-            channel_id=promise.origin_channel_id,
+            channel_id=channel_id,
             initial_user_ids=[promise.promiser_id] if promise.promiser_id else None,
             initial_message=f"Thanks for getting back to me about {promise.what}!",
+            ask_channel=not (channel_id or settings.kudos_channel_id),
         ),
     )
 

@@ -462,3 +462,30 @@ def test_a_date_without_a_time_is_reminded_that_morning_and_due_at_five(harness:
     )
     tick(h, datetime(2026, 11, 20, 8, 0, tzinfo=UTC))  # 17:00 in Tokyo
     assert "It's time" in texts(dms(h, BEN)[1]["blocks"])
+
+
+def test_say_thanks_for_a_promise_made_in_a_dm_asks_where_to_post(harness: Harness) -> None:
+    h = harness
+    cmd(h, "<@U0ANA|ana> the deck tomorrow 10am", channel_id="D0GIVER")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    [confirmation_holder] = [
+        c.params for c in h.fake.calls_to("chat.postMessage") if c.params["channel"] == ANA
+    ]
+    assert "will get back to you" in texts(confirmation_holder["blocks"])
+    h.app.services.promises.done(team_id="T0001", promise_id=promise_rows(h)[0].id, actor_id=GIVER)
+    tick(h, datetime(2026, 11, 19, 14, 0, tzinfo=UTC))
+    closed = dms(h, ANA)[-1]
+
+    button(h, closed, "promise_say_thanks", user_id=ANA, tag="thanks")
+    view = h.fake.calls_to("views.open")[-1].params["view"]
+    assert [b["block_id"] for b in view["blocks"]] == ["kudos_recipients", "kudos_message", "kudos_channel"]
+    values = {
+        "kudos_recipients": {"recipients": {"type": "multi_users_select", "selected_users": [GIVER]}},
+        "kudos_message": {"message": {"type": "plain_text_input", "value": "Thanks for the deck!"}},
+        "kudos_channel": {"channel": {"type": "conversations_select", "selected_conversation": GENERAL}},
+    }
+    submit(h, view, values, view_id="VTHANKS", user_id=ANA)
+
+    [thanks] = h.posts(GENERAL)
+    assert f"<@{ANA}> gave kudos to <@{GIVER}>" in texts(thanks["blocks"])
+    assert ">Thanks for the deck!" in texts(thanks["blocks"])
