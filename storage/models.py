@@ -28,6 +28,16 @@ class Workspace(Base):
     kudos_emoji: Mapped[str] = mapped_column(String(100), default=DEFAULT_KUDOS_EMOJI)
     daily_allowance: Mapped[int] = mapped_column(Integer, default=DEFAULT_DAILY_ALLOWANCE)
     kudos_values: Mapped[list[str]] = mapped_column(JSON, default=list)
+    welcome_channel_id: Mapped[str | None] = mapped_column(String(32))
+    # None means the built-in welcome; placeholders: {name}, {mention}, {workspace}.
+    welcome_text: Mapped[str | None] = mapped_column(Text)
+    welcome_guests: Mapped[bool] = mapped_column(default=False)
+    # {channel id: text} for channels that greet people who join them.
+    channel_welcomes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    celebrations_channel_id: Mapped[str | None] = mapped_column(String(32))
+    celebration_hour: Mapped[int] = mapped_column(Integer, default=9)
+    # "friday": a weekend celebration is posted on the Friday before; "monday": after; "same_day".
+    weekend_rule: Mapped[str] = mapped_column(String(16), default="friday")
 
 
 class Person(Base):
@@ -41,6 +51,7 @@ class Person(Base):
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     is_bot: Mapped[bool] = mapped_column(default=False)
     is_deleted: Mapped[bool] = mapped_column(default=False)
+    is_guest: Mapped[bool] = mapped_column(default=False)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -193,3 +204,17 @@ class Checkin(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PersonDates(Base):
+    """Dates a person shared (or an admin imported) to be celebrated. Never a birth year."""
+
+    __tablename__ = "person_dates"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    birthday_month: Mapped[int | None] = mapped_column(Integer)
+    birthday_day: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="self")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

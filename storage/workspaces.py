@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from storage.models import DEFAULT_DAILY_ALLOWANCE, DEFAULT_KUDOS_EMOJI, Workspace
+from storage.models import Workspace
+
+SETTINGS = (
+    "kudos_channel_id",
+    "kudos_emoji",
+    "daily_allowance",
+    "kudos_values",
+    "welcome_channel_id",
+    "welcome_text",
+    "welcome_guests",
+    "channel_welcomes",
+    "celebrations_channel_id",
+    "celebration_hour",
+    "weekend_rule",
+)
 
 
-def get_or_default(session: Session, *, team_id: str) -> Workspace:
-    """The workspace's settings; an unsaved default row when it has none yet."""
+def get(session: Session, *, team_id: str) -> dict[str, Any] | None:
+    """The workspace's saved settings, or None when it has never saved any."""
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        return Workspace(
-            team_id=team_id,
-            kudos_channel_id=None,
-            kudos_emoji=DEFAULT_KUDOS_EMOJI,
-            daily_allowance=DEFAULT_DAILY_ALLOWANCE,
-            kudos_values=[],
-        )
-    return workspace
+        return None
+    return {name: getattr(workspace, name) for name in SETTINGS}
 
 
-def save(
-    session: Session,
-    *,
-    team_id: str,
-    kudos_channel_id: str | None,
-    kudos_emoji: str,
-    daily_allowance: int,
-    kudos_values: list[str],
-) -> None:
+def save(session: Session, *, team_id: str, values: Mapping[str, Any]) -> None:
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown workspace settings: {sorted(unknown)}")
     workspace = session.get(Workspace, team_id)
     if workspace is None:
         workspace = Workspace(team_id=team_id)
         session.add(workspace)
-    workspace.kudos_channel_id = kudos_channel_id
-    workspace.kudos_emoji = kudos_emoji
-    workspace.daily_allowance = daily_allowance
-    workspace.kudos_values = list(kudos_values)
+    for name, value in values.items():
+        setattr(workspace, name, value)

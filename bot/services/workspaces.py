@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +22,13 @@ class WorkspaceSettings(BaseModel):
     kudos_emoji: str = Field(default="clap", pattern=r"^[a-z0-9_+'-]{1,100}$")
     daily_allowance: int = Field(default=5, ge=0, le=1000)
     kudos_values: tuple[str, ...] = ()
+    welcome_channel_id: str | None = None
+    welcome_text: str | None = Field(default=None, max_length=2500)
+    welcome_guests: bool = False
+    channel_welcomes: dict[str, str] = Field(default_factory=dict)
+    celebrations_channel_id: str | None = None
+    celebration_hour: int = Field(default=9, ge=6, le=12)
+    weekend_rule: Literal["friday", "monday", "same_day"] = "friday"
 
     @field_validator("kudos_emoji", mode="before")
     @classmethod
@@ -46,23 +54,13 @@ class WorkspaceService:
     sessions: SessionFactory
 
     def get(self, team_id: str) -> WorkspaceSettings:
+        """The saved settings, or the defaults for a workspace that never changed any."""
         with unit_of_work(self.sessions) as session:
-            row = workspace_store.get_or_default(session, team_id=team_id)
-            return WorkspaceSettings(
-                team_id=row.team_id,
-                kudos_channel_id=row.kudos_channel_id,
-                kudos_emoji=row.kudos_emoji,
-                daily_allowance=row.daily_allowance,
-                kudos_values=tuple(row.kudos_values),
-            )
+            saved = workspace_store.get(session, team_id=team_id)
+        return WorkspaceSettings.model_validate({**(saved or {}), "team_id": team_id})
 
     def save(self, settings: WorkspaceSettings) -> None:
+        values = settings.model_dump(exclude={"team_id"})
+        values["kudos_values"] = list(settings.kudos_values)
         with unit_of_work(self.sessions) as session:
-            workspace_store.save(
-                session,
-                team_id=settings.team_id,
-                kudos_channel_id=settings.kudos_channel_id,
-                kudos_emoji=settings.kudos_emoji,
-                daily_allowance=settings.daily_allowance,
-                kudos_values=list(settings.kudos_values),
-            )
+            workspace_store.save(session, team_id=settings.team_id, values=values)
