@@ -10,12 +10,15 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
+from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.due_dates import warm_up as warm_up_due_dates
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
+from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
+from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
 from bot.workers import Workers
@@ -54,6 +57,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     delivery = DeliveryService(sessions=sessions, clock=clock, sender=SlackOutboxSender(client))
     promises = PromiseService(sessions=sessions, clock=clock, people=people, delivery=delivery)
     checkins = CheckinService(sessions=sessions, clock=clock, people=people, delivery=delivery)
+    welcomes = WelcomeService(
+        sessions=sessions, clock=clock, people=people, workspaces=workspaces, delivery=delivery
+    )
+    celebrations = CelebrationService(
+        sessions=sessions, clock=clock, people=people, workspaces=workspaces, delivery=delivery
+    )
     warm_up_due_dates()
     services = Services(
         kudos=KudosService(
@@ -66,6 +75,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         ),
         promises=promises,
         checkins=checkins,
+        welcomes=welcomes,
+        celebrations=celebrations,
+        privacy=PrivacyService(sessions=sessions, clock=clock),
         delivery=delivery,
         clock=clock,
         people=people,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Checkin
@@ -103,3 +103,10 @@ def mark_done(session: Session, *, team_id: str, checkin_id: int, at: datetime) 
     session.execute(
         update(Checkin).where(Checkin.team_id == team_id, Checkin.id == checkin_id).values(last_done_at=at)
     )
+
+
+def forget_requester(session: Session, *, team_id: str, user_id: str) -> int:
+    result = session.execute(
+        delete(Checkin).where(Checkin.team_id == team_id, Checkin.requester_id == user_id)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -165,3 +165,11 @@ def top_givers(
     if since is not None:
         query = query.where(Kudos.created_at >= since)
     return [(str(giver_id), n) for giver_id, n in session.execute(query)]
+
+
+def anonymise_giver(session: Session, *, team_id: str, giver_id: str) -> int:
+    """Kudos stay with their recipients; who gave them is forgotten."""
+    result = session.execute(
+        update(Kudos).where(Kudos.team_id == team_id, Kudos.giver_id == giver_id).values(giver_id=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

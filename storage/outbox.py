@@ -178,6 +178,20 @@ def cancel_pending(session: Session, *, team_id: str, key_prefix: str, reason: s
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def cancel_for_recipient(session: Session, *, team_id: str, recipient_id: str, reason: str) -> int:
+    """Cancels every message not yet claimed that is addressed to this person."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.recipient_id == recipient_id,
+            OutboxMessage.status == PENDING,
+        )
+        .values(status=CANCELLED, last_error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def exists(session: Session, *, team_id: str, dedupe_key: str) -> bool:
     return (
         session.scalar(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from storage.models import Person
@@ -22,6 +23,7 @@ def upsert(
     tz: str,
     is_bot: bool,
     is_deleted: bool,
+    is_guest: bool,
     refreshed_at: datetime,
 ) -> None:
     person = session.get(Person, (team_id, user_id))
@@ -32,4 +34,9 @@ def upsert(
     person.tz = tz
     person.is_bot = is_bot
     person.is_deleted = is_deleted
+    person.is_guest = is_guest
     person.refreshed_at = refreshed_at
+
+
+def forget(session: Session, *, team_id: str, user_id: str) -> None:
+    session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))

@@ -134,3 +134,24 @@ def overdue(session: Session, *, now: datetime, limit: int) -> list[Promise]:
             .limit(limit)
         )
     )
+
+
+def forget_promiser(session: Session, *, team_id: str, user_id: str, at: datetime) -> int:
+    """Open promises of someone who asked to be forgotten are closed; all lose their author."""
+    session.execute(
+        update(Promise)
+        .where(Promise.team_id == team_id, Promise.promiser_id == user_id, Promise.status == OPEN)
+        .values(status=CANCELLED, closed_at=at)
+    )
+    result = session.execute(
+        update(Promise)
+        .where(Promise.team_id == team_id, Promise.promiser_id == user_id)
+        .values(promiser_id=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def ids_by_promiser(session: Session, *, team_id: str, user_id: str) -> list[int]:
+    return list(
+        session.scalars(select(Promise.id).where(Promise.team_id == team_id, Promise.promiser_id == user_id))
+    )

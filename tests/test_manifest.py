@@ -13,7 +13,8 @@ from slack_bolt import BoltRequest, BoltResponse
 from bot.app import ExtraMile
 from bot.services.checkins import CheckinNotice, CheckinView, MadeCheckin
 from bot.services.promises import MadePromise, PromiseNotice, PromiseView
-from handlers.slack import blocks, checkin_blocks, promise_blocks
+from bot.services.welcomes import WelcomeNotice
+from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks
 from handlers.slack.manifest import build_manifest, manifest_yaml
 from tests.conftest import Harness, payload
 
@@ -92,6 +93,7 @@ def _every_view() -> list[dict[str, Any]]:
         promise_blocks.promise_modal(
             author_id=None, context_link=None, channel_id=None, message_ts=None, initial=at
         ),
+        people_blocks.dates_modal(SharedDates(birthday=None, start_date=None)),
     ]
 
 
@@ -119,6 +121,15 @@ def _every_action_id() -> set[str]:
         checkin_blocks.confirmation(MadeCheckin(checkin=checkin, tz="UTC")),
         checkin_blocks.notice(CheckinNotice(checkin=checkin, reader_tz="UTC")),
         checkin_blocks.listing([checkin], "UTC"),
+        people_blocks.forget_me_confirm(),
+    ]
+    rendered += [
+        people_blocks.welcome(
+            WelcomeNotice(
+                stage=stage, team_id="T0001", newcomer_id="U0BEN", newcomer_name="ben", template="hi"
+            )
+        )
+        for stage in ("dm", "channel", "wave", "channel_welcome")
     ]
     found: set[str] = set()
     for _, block_list in rendered:

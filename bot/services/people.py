@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.services.ports import Directory, PersonInfo
+from storage import outbox as outbox_store
 from storage import people as people_store
 from storage.db import SessionFactory, unit_of_work
 
@@ -36,6 +37,7 @@ class PeopleService:
                     tz=cached.tz,
                     is_bot=cached.is_bot,
                     is_deleted=cached.is_deleted,
+                    is_guest=cached.is_guest,
                 )
         person = self._directory.person(team_id, user_id)
         self.remember(person)
@@ -52,11 +54,24 @@ class PeopleService:
                     tz=person.tz,
                     is_bot=person.is_bot,
                     is_deleted=person.is_deleted,
+                    is_guest=person.is_guest,
                     refreshed_at=self._clock.now(),
                 )
         except IntegrityError:
             # A concurrent request cached the same person first: theirs is as fresh as ours.
             log.debug("person %s/%s cached concurrently", person.team_id, person.user_id)
+
+    def changed(self, person: PersonInfo) -> int:
+        """A profile changed (Slack's user_change): refresh the cache. A deactivated person gets
+        nothing more: their pending messages are cancelled (the count is returned). Reactivated,
+        they are planned for again by the usual planners."""
+        self.remember(person)
+        if not person.is_deleted:
+            return 0
+        with unit_of_work(self._sessions) as session:
+            return outbox_store.cancel_for_recipient(
+                session, team_id=person.team_id, recipient_id=person.user_id, reason="deactivated"
+            )
 
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         return self._directory.group_members(team_id, group_id)

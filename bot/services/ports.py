@@ -50,6 +50,7 @@ class PersonInfo:
     tz: str
     is_bot: bool
     is_deleted: bool
+    is_guest: bool = False
 
 
 @dataclass(frozen=True)

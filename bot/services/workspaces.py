@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,6 +13,21 @@ from storage import workspaces as workspace_store
 from storage.db import SessionFactory, unit_of_work
 
 _VALUE = re.compile(r"^[\w-]{1,100}$")
+PLACEHOLDERS = ("name", "mention", "channel")
+
+
+def check_template(text: str) -> str:
+    """Welcome texts may use `{name}`, `{mention}` and `{channel}`; anything else is refused when saved."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as error:
+        raise ValueError(f"the braces don't match ({error})") from None
+    unknown = sorted({field for field in fields if field not in PLACEHOLDERS})
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder(s): {', '.join('{' + f + '}' for f in unknown)}; use {{name}}, {{mention}} or {{channel}}"
+        )
+    return text
 
 
 class WorkspaceSettings(BaseModel):
@@ -29,6 +45,16 @@ class WorkspaceSettings(BaseModel):
     celebrations_channel_id: str | None = None
     celebration_hour: int = Field(default=9, ge=6, le=12)
     weekend_rule: Literal["friday", "monday", "same_day"] = "friday"
+
+    @field_validator("welcome_text")
+    @classmethod
+    def _welcome_text(cls, value: str | None) -> str | None:
+        return check_template(value) if value else None
+
+    @field_validator("channel_welcomes")
+    @classmethod
+    def _channel_welcomes(cls, value: dict[str, str]) -> dict[str, str]:
+        return {channel: check_template(text) for channel, text in value.items() if text.strip()}
 
     @field_validator("kudos_emoji", mode="before")
     @classmethod

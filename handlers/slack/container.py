@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.clock import Clock
+from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
+from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
+from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
 from bot.workers import WorkPool
 from handlers.slack.messenger import SlackMessenger
@@ -24,6 +27,9 @@ class Services:
     kudos: KudosService
     promises: PromiseService
     checkins: CheckinService
+    welcomes: WelcomeService
+    celebrations: CelebrationService
+    privacy: PrivacyService
     delivery: DeliveryService
     clock: Clock
     people: PeopleService

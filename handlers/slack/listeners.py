@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.services.ports import DeliveryError
-from handlers.slack import blocks, checkins, kudos, promises
+from handlers.slack import blocks, checkins, kudos, people, promises
 from handlers.slack.container import CONTEXT_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ def register(app: App, services: Services) -> None:
     kudos.register(app)
     promises.register(app)
     checkins.register(app)
+    people.register(app)
     app.error(on_error)
 
 

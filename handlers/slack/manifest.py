@@ -27,6 +27,24 @@ COMMANDS: list[dict[str, Any]] = [
         "usage_hint": "@dan every 2 weeks catch up on the roadmap",
         "should_escape": True,
     },
+    {
+        "command": "/birthday",
+        "description": "Share your birthday (no year), or see who's celebrating soon",
+        "usage_hint": "14 March | list | clear",
+        "should_escape": False,
+    },
+    {
+        "command": "/anniversary",
+        "description": "Share the date you started, to celebrate your work anniversaries",
+        "usage_hint": "2021-04-12 | clear",
+        "should_escape": False,
+    },
+    {
+        "command": "/extramile",
+        "description": "Help, and forget-me",
+        "usage_hint": "forget-me",
+        "should_escape": False,
+    },
 ]
 MESSAGE_SHORTCUTS: list[dict[str, str]] = [
     {
@@ -41,6 +59,9 @@ MESSAGE_SHORTCUTS: list[dict[str, str]] = [
     },
 ]
 BOT_EVENTS = [
+    "team_join",
+    "user_change",
+    "member_joined_channel",
     "reaction_added",
     "reaction_removed",
     # Channel messages are subscribed to only to see deletions (a deleted message loses its reaction kudos).
@@ -58,6 +79,11 @@ BOT_SCOPES = [
     "im:write",
     # Finding a reminder that a crashed sender already posted (tagged with its outbox id).
     "im:history",
+    # Channels that greet people who join them, and where celebrations are posted.
+    "channels:read",
+    "groups:read",
+    # `extramile people import` matches people by email.
+    "users:read.email",
 ]
 
 

@@ -82,18 +82,7 @@ class SlackDirectory:
             user = self._client.users_info(user=user_id).get("user") or {}
         except SlackApiError as error:
             raise _delivery_error(error) from None
-        profile = user.get("profile") or {}
-        return PersonInfo(
-            team_id=team_id,
-            user_id=user_id,
-            display_name=profile.get("display_name")
-            or profile.get("real_name")
-            or user.get("name")
-            or user_id,
-            tz=user.get("tz") or "UTC",
-            is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
-            is_deleted=bool(user.get("deleted")),
-        )
+        return person_from_slack(team_id, {"id": user_id, **user})
 
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         try:
@@ -101,3 +90,18 @@ class SlackDirectory:
         except SlackApiError as error:
             raise _delivery_error(error) from None
         return [str(user_id) for user_id in users]
+
+
+def person_from_slack(team_id: str, user: dict[str, Any]) -> PersonInfo:
+    """A Slack user object (users.info, team_join, user_change) as the services see a person."""
+    profile = user.get("profile") or {}
+    user_id = str(user.get("id"))
+    return PersonInfo(
+        team_id=team_id,
+        user_id=user_id,
+        display_name=profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id,
+        tz=user.get("tz") or "UTC",
+        is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        is_deleted=bool(user.get("deleted")),
+        is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+    )

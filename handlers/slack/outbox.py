@@ -7,12 +7,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.services.celebrations import CelebrationDM, CelebrationPost
 from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Outbound
 from bot.services.kudos import KudosView
 from bot.services.ports import DeliveryError, PostedMessage
 from bot.services.promises import PromiseNotice
-from handlers.slack import blocks, checkin_blocks, promise_blocks
+from bot.services.welcomes import WelcomeNotice
+from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.messenger import _delivery_error
 
@@ -26,6 +28,12 @@ def render(view: object) -> Rendered:
         return checkin_blocks.notice(view)
     if isinstance(view, KudosView):
         return blocks.kudos_recipient_dm(view)
+    if isinstance(view, WelcomeNotice):
+        return people_blocks.welcome(view)
+    if isinstance(view, CelebrationPost):
+        return people_blocks.celebration_post(view)
+    if isinstance(view, CelebrationDM):
+        return people_blocks.celebration_dm(view)
     raise DeliveryError(f"no_renderer:{type(view).__name__}")
 
 

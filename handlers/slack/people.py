@@ -1,0 +1,178 @@
+"""People listeners: joins and profile changes, /birthday, /anniversary, the dates form, waves, and
+/extramile forget-me."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.services.celebrations import DateRefused
+from handlers.slack import people_blocks
+from handlers.slack.blocks import Rendered
+from handlers.slack.container import Services, services_of
+from handlers.slack.messenger import person_from_slack
+
+log = logging.getLogger(__name__)
+
+
+def on_team_join(event: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    person = person_from_slack(context.team_id or "", event.get("user") or {})
+    services.follow_ups.submit(_welcome, services, person)
+
+
+def _welcome(services: Services, person: Any) -> None:
+    if services.welcomes.joined_workspace(person):
+        services.delivery.deliver_due()
+
+
+def on_user_change(event: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    services.people.changed(person_from_slack(context.team_id or "", event.get("user") or {}))
+
+
+def on_member_joined_channel(event: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    if services.welcomes.joined_channel(
+        team_id=context.team_id or event.get("team") or "", user_id=event["user"], channel_id=event["channel"]
+    ):
+        services.follow_ups.submit(services.delivery.deliver_due)
+
+
+def birthday_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    _dates_command(ack, command, context, "birthday")
+
+
+def anniversary_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    _dates_command(ack, command, context, "anniversary")
+
+
+def _dates_command(ack: Ack, command: dict[str, Any], context: BoltContext, kind: str) -> None:
+    services = services_of(context)
+    team_id, user_id = command["team_id"], command["user_id"]
+    text = (command.get("text") or "").strip()
+    word = text.lower()
+    if word in ("", "help"):
+        _ack(ack, people_blocks.birthday_help())
+        return
+    if word == "list":
+        _ack(ack, people_blocks.upcoming(services.celebrations.upcoming(team_id=team_id, viewer_id=user_id)))
+        return
+    if word in ("clear", "forget", "remove"):
+        services.celebrations.clear(
+            team_id=team_id, user_id=user_id, kind="birthday" if kind == "birthday" else "anniversary"
+        )
+        _ack(
+            ack,
+            people_blocks.shared(
+                services.celebrations.shared(team_id=team_id, user_id=user_id), "Cleared. Now"
+            ),
+        )
+        return
+    try:
+        if kind == "birthday":
+            services.celebrations.share_birthday(team_id=team_id, user_id=user_id, text=text)
+        else:
+            services.celebrations.share_start_date(team_id=team_id, user_id=user_id, text=text)
+    except DateRefused as error:
+        _ack(ack, people_blocks.message(str(error)))
+        return
+    _ack(
+        ack,
+        people_blocks.shared(
+            services.celebrations.shared(team_id=team_id, user_id=user_id), "Thanks! :sparkles: Saved."
+        ),
+    )
+
+
+def on_share_dates(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ack()
+    services = services_of(context)
+    dates = services.celebrations.shared(team_id=body["team"]["id"], user_id=body["user"]["id"])
+    client.views_open(trigger_id=body["trigger_id"], view=people_blocks.dates_modal(dates))
+
+
+def on_dates_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    values = (view.get("state") or {}).get("values") or {}
+    birthday = (
+        (values.get(people_blocks.BIRTHDAY_BLOCK) or {}).get(people_blocks.BIRTHDAY_ACTION) or {}
+    ).get("value")
+    start = ((values.get(people_blocks.START_BLOCK) or {}).get(people_blocks.START_ACTION) or {}).get(
+        "selected_date"
+    )
+    errors: dict[str, str] = {}
+    try:
+        if birthday:
+            services.celebrations.share_birthday(team_id=team_id, user_id=user_id, text=birthday)
+    except DateRefused as error:
+        errors[people_blocks.BIRTHDAY_BLOCK] = str(error)
+    try:
+        if start:
+            services.celebrations.share_start_date(team_id=team_id, user_id=user_id, text=start)
+    except DateRefused as error:
+        errors[people_blocks.START_BLOCK] = str(error)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+
+
+def on_wave(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    services = services_of(context)
+    newcomer_id, waver_id = action.get("value") or "", body["user"]["id"]
+    if services.welcomes.wave(team_id=body["team"]["id"], newcomer_id=newcomer_id, waver_id=waver_id):
+        services.delivery.deliver_due()
+        text = f"Wave sent to <@{newcomer_id}> 👋"
+    elif newcomer_id == waver_id:
+        text = "That's you! Everyone else can wave at you, though."
+    else:
+        text = f"You already waved at <@{newcomer_id}>. Maybe say hi in the thread?"
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def extramile_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    text = (command.get("text") or "").strip().lower()
+    if text in ("forget-me", "forget me", "forgetme"):
+        _ack(ack, people_blocks.forget_me_confirm())
+        return
+    _ack(
+        ack,
+        people_blocks.message(
+            "`/kudos` to thank someone, `/promise` to close a loop, `/checkin` to keep in touch, "
+            "`/birthday` and `/anniversary` to be celebrated, `/extramile forget-me` to be forgotten."
+        ),
+    )
+
+
+def on_forget_confirm(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    ack()
+    services = services_of(context)
+    result = services.privacy.forget(team_id=body["team"]["id"], user_id=body["user"]["id"])
+    text, block_list = people_blocks.forgotten(result)
+    respond(text=text, blocks=block_list, replace_original=True)
+
+
+def _ack(ack: Ack, rendered: Rendered) -> None:
+    text, block_list = rendered
+    ack(text=text, blocks=block_list)
+
+
+def register(app: App) -> None:
+    app.event("team_join")(on_team_join)
+    app.event("user_change")(on_user_change)
+    app.event("member_joined_channel")(on_member_joined_channel)
+    app.command("/birthday")(birthday_command)
+    app.command("/anniversary")(anniversary_command)
+    app.command("/extramile")(extramile_command)
+    app.action(people_blocks.SHARE_DATES)(on_share_dates)
+    app.action(people_blocks.WAVE)(on_wave)
+    app.action(people_blocks.FORGET_CONFIRM)(on_forget_confirm)
+    app.view_submission(people_blocks.DATES_MODAL)(on_dates_submit)

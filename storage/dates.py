@@ -1,0 +1,72 @@
+"""Shared dates (birthdays without a year, start dates). Filtered by team except the planner's scan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import Person, PersonDates
+
+
+def get(session: Session, *, team_id: str, user_id: str) -> PersonDates | None:
+    return session.get(PersonDates, (team_id, user_id))
+
+
+def set_birthday(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    month: int | None,
+    day: int | None,
+    source: str,
+    at: datetime,
+) -> None:
+    dates = _row(session, team_id, user_id, at)
+    dates.birthday_month, dates.birthday_day, dates.source, dates.updated_at = month, day, source, at
+    _drop_if_empty(session, dates)
+
+
+def set_start_date(
+    session: Session, *, team_id: str, user_id: str, start: date | None, source: str, at: datetime
+) -> None:
+    dates = _row(session, team_id, user_id, at)
+    dates.start_date, dates.source, dates.updated_at = start, source, at
+    _drop_if_empty(session, dates)
+
+
+def forget(session: Session, *, team_id: str, user_id: str) -> None:
+    session.execute(delete(PersonDates).where(PersonDates.team_id == team_id, PersonDates.user_id == user_id))
+
+
+def in_team(session: Session, *, team_id: str) -> list[PersonDates]:
+    return list(session.scalars(select(PersonDates).where(PersonDates.team_id == team_id)))
+
+
+def everyone_active(session: Session, *, limit: int) -> list[tuple[PersonDates, str]]:
+    """Every workspace's shared dates with the person's cached zone, deactivated people left out."""
+    rows = session.execute(
+        select(PersonDates, Person.tz)
+        .outerjoin(Person, (Person.team_id == PersonDates.team_id) & (Person.user_id == PersonDates.user_id))
+        .where((Person.is_deleted.is_(None)) | (Person.is_deleted.is_(False)))
+        .limit(limit)
+    ).all()
+    return [(dates, tz or "UTC") for dates, tz in rows]
+
+
+def _row(session: Session, team_id: str, user_id: str, at: datetime) -> PersonDates:
+    dates = session.get(PersonDates, (team_id, user_id))
+    if dates is None:
+        dates = PersonDates(team_id=team_id, user_id=user_id, source="self", updated_at=at)
+        session.add(dates)
+    return dates
+
+
+def _drop_if_empty(session: Session, dates: PersonDates) -> None:
+    if dates.birthday_month is None and dates.start_date is None:
+        if dates in session.new:
+            session.expunge(dates)
+        else:
+            session.delete(dates)
