@@ -11,6 +11,7 @@ import yaml
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.app import ExtraMile
+from bot.services.celebrations import SharedDates
 from bot.services.checkins import CheckinNotice, CheckinView, MadeCheckin
 from bot.services.promises import MadePromise, PromiseNotice, PromiseView
 from bot.services.welcomes import WelcomeNotice
