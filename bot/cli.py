@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     outbox.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     outbox.add_argument("row_id", nargs="?", type=int, help="with retry: the row to requeue")
     outbox.add_argument("--all", action="store_true", help="list sent and cancelled rows too")
+    people = commands.add_parser("people", help="import birthdays and start dates")
+    people.add_argument("action", choices=["import"])
+    people.add_argument("file", type=Path, help="CSV with a header row: user,birthday,start_date")
+    people.add_argument("--team", help="workspace id (default: the bot token's workspace)")
     workspace = commands.add_parser("workspace", help="show or change a workspace's settings")
     workspace.add_argument("team_id", help="the workspace (team) id, T...")
     workspace.add_argument(
@@ -67,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(play())
     try:
         settings = load_settings()
-        if args.command == "run" or (args.command == "tick" and not args.dry_run):
+        if args.command in ("run", "people") or (args.command == "tick" and not args.dry_run):
             settings.require_slack()
     except SettingsError as error:
         print(f"extramile: {error}", file=sys.stderr)
@@ -84,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _tick(settings, args.at, dry_run=args.dry_run)
     if args.command == "outbox":
         return _outbox(settings, args)
+    if args.command == "people":
+        return _import_people(settings, args.file, args.team)
     return _run(settings)
 
 
@@ -130,6 +137,41 @@ def _tick(settings: Settings, at: datetime | None, *, dry_run: bool) -> int:
             f"dead {report.dead}, cancelled {report.cancelled}"
         )
     app.workers.shutdown()
+    return 0
+
+
+def _import_people(settings: Settings, path: Path, team_id: str | None) -> int:
+    from slack_sdk import WebClient
+
+    from bot.app import build_app
+    from bot.services.celebrations import DateRefused
+    from bot.services.ports import DeliveryError
+    from handlers.slack.messenger import SlackDirectory
+
+    engine = _migrated_engine(settings)
+    if engine is None:
+        return 2
+    app = build_app(settings, engine=engine)
+    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
+    directory = SlackDirectory(WebClient(token=token, base_url=settings.slack_api_url))
+    try:
+        team = team_id or directory.team_id()
+        report = app.services.celebrations.import_csv(
+            team_id=team, path=path, lookup_email=directory.user_id_by_email
+        )
+    except DateRefused as error:
+        print(f"extramile: nothing imported: {error}", file=sys.stderr)
+        return 2
+    except DeliveryError as error:
+        print(f"extramile: nothing imported: Slack said {error.reason}", file=sys.stderr)
+        return 2
+    finally:
+        app.workers.shutdown()
+    for user_id in report.imported:
+        print(f"imported  {user_id}")
+    for line, why in report.skipped:
+        print(f"skipped   line {line}: {why}")
+    print(f"extramile: {len(report.imported)} imported, {len(report.skipped)} skipped")
     return 0
 
 

@@ -163,6 +163,7 @@ class CelebrationService:
         self, *, team_id: str, user_id: str, text: str, source: str = "self"
     ) -> tuple[int, int]:
         month, day = parse_birthday(text)
+        self._local_today(team_id, user_id)  # caches their timezone for the planner, which cannot ask Slack
         with unit_of_work(self._sessions) as session:
             dates_store.set_birthday(
                 session,
@@ -245,31 +246,33 @@ class CelebrationService:
         skipped: list[tuple[int, str]] = []
         today = self._clock.now().date()
         now = self._clock.now()
-        with unit_of_work(self._sessions) as session:
-            for line, raw in enumerate(rows, start=2):
-                row = {(key or "").strip().lower(): (value or "").strip() for key, value in raw.items()}
-                who = row.get("user", "")
-                if not who:
-                    skipped.append((line, "no user"))
-                    continue
-                user_id = who
-                if "@" in who:
-                    try:
-                        user_id = lookup_email(team_id, who)
-                    except DeliveryError as error:
-                        skipped.append((line, f"{who}: no Slack user with that email ({error.reason})"))
-                        continue
+        accepted: list[tuple[str, tuple[int, int] | None, date | None]] = []
+        # Emails are looked up first: no platform call happens inside the transaction below.
+        for line, raw in enumerate(rows, start=2):
+            row = {(key or "").strip().lower(): (value or "").strip() for key, value in raw.items()}
+            who = row.get("user", "")
+            if not who:
+                skipped.append((line, "no user"))
+                continue
+            try:
+                birthday = parse_birthday(row["birthday"]) if row.get("birthday") else None
+                start = parse_start_date(row["start_date"], today=today) if row.get("start_date") else None
+            except DateRefused as error:
+                skipped.append((line, f"{who}: {error}"))
+                continue
+            if birthday is None and start is None:
+                skipped.append((line, f"{who}: no dates"))
+                continue
+            user_id = who
+            if "@" in who:
                 try:
-                    birthday = parse_birthday(row["birthday"]) if row.get("birthday") else None
-                    start = (
-                        parse_start_date(row["start_date"], today=today) if row.get("start_date") else None
-                    )
-                except DateRefused as error:
-                    skipped.append((line, f"{who}: {error}"))
+                    user_id = lookup_email(team_id, who)
+                except DeliveryError as error:
+                    skipped.append((line, f"{who}: no Slack user with that email ({error.reason})"))
                     continue
-                if birthday is None and start is None:
-                    skipped.append((line, f"{who}: no dates"))
-                    continue
+            accepted.append((user_id, birthday, start))
+        with unit_of_work(self._sessions) as session:
+            for user_id, birthday, start in accepted:
                 if birthday:
                     dates_store.set_birthday(
                         session,
@@ -285,6 +288,8 @@ class CelebrationService:
                         session, team_id=team_id, user_id=user_id, start=start, source="import", at=now
                     )
                 imported.append(user_id)
+        for user_id in imported:
+            self._local_today(team_id, user_id)  # caches their timezone for the planner
         return ImportReport(imported=imported, skipped=skipped)
 
     # ---------------------------------------------------------------- planning and composing

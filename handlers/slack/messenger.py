@@ -84,6 +84,20 @@ class SlackDirectory:
             raise _delivery_error(error) from None
         return person_from_slack(team_id, {"id": user_id, **user})
 
+    def user_id_by_email(self, team_id: str, email: str) -> str:
+        try:
+            user = self._client.users_lookupByEmail(email=email).get("user") or {}
+        except SlackApiError as error:
+            raise _delivery_error(error) from None
+        return str(user["id"])
+
+    def team_id(self) -> str:
+        """The workspace this token belongs to."""
+        try:
+            return str(self._client.auth_test()["team_id"])
+        except SlackApiError as error:
+            raise _delivery_error(error) from None
+
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         try:
             users = self._client.usergroups_users_list(usergroup=group_id).get("users") or []
