@@ -50,8 +50,10 @@ def enqueue(
             created_at=created_at,
         )
         .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
+        # RETURNING says whether a row went in; rowcount is not reliable for ORM inserts on every driver.
+        .returning(OutboxMessage.id)
     )
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    return session.execute(statement).first() is not None
 
 
 def _starts_with(key_prefix: str) -> Any:

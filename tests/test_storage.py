@@ -1,0 +1,78 @@
+"""Storage behaviour the services rely on, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage import outbox as outbox_store
+from storage.db import unit_of_work
+
+NOW = datetime(2026, 11, 18, 15, tzinfo=UTC)
+
+
+def _enqueue(session: Any, team_id: str, key: str, **kwargs: Any) -> bool:
+    return outbox_store.enqueue(
+        session,
+        team_id=team_id,
+        dedupe_key=key,
+        kind="test.kind",
+        recipient_id="U1",
+        payload={},
+        deliver_after=kwargs.get("at", NOW),
+        created_at=NOW,
+    )
+
+
+def test_enqueue_says_whether_it_added_a_row_and_keys_are_per_workspace(sessions: Any) -> None:
+    with unit_of_work(sessions) as session:
+        assert _enqueue(session, "T1", "k") is True
+        assert _enqueue(session, "T1", "k") is False  # the same key again, in the same transaction
+        assert _enqueue(session, "T2", "k") is True  # another workspace's key space
+    with unit_of_work(sessions) as session:
+        assert _enqueue(session, "T1", "k") is False
+        assert outbox_store.exists(session, team_id="T2", dedupe_key="k")
+        assert not outbox_store.exists(session, team_id="T3", dedupe_key="k")
+
+
+def test_cancel_pending_by_prefix_escapes_like_wildcards(sessions: Any) -> None:
+    with unit_of_work(sessions) as session:
+        for key in ("promise:1:v1:due", "promise:10:v1:due", "promise_1:x", "promise:1:snooze:a"):
+            _enqueue(session, "T1", key)
+        _enqueue(session, "T2", "promise:1:v1:due")
+    with unit_of_work(sessions) as session:
+        assert outbox_store.cancel_pending(session, team_id="T1", key_prefix="promise:1:", reason="done") == 2
+    with unit_of_work(sessions) as session:
+        rows = {
+            (row.team_id, row.dedupe_key): row.status
+            for row in outbox_store.list_rows(session, statuses=["pending", "cancelled"], limit=10)
+        }
+    assert rows == {
+        ("T1", "promise:1:v1:due"): "cancelled",
+        ("T1", "promise:1:snooze:a"): "cancelled",
+        ("T1", "promise:10:v1:due"): "pending",
+        ("T1", "promise_1:x"): "pending",
+        ("T2", "promise:1:v1:due"): "pending",
+    }
+
+
+def test_a_claim_takes_due_rows_once_and_fences_the_finish(sessions: Any) -> None:
+    with unit_of_work(sessions) as session:
+        _enqueue(session, "T1", "due")
+        _enqueue(session, "T1", "later", at=NOW + timedelta(hours=1))
+    with unit_of_work(sessions) as session:
+        [row] = outbox_store.claim_due(
+            session, now=NOW, owner="a", lease_until=NOW + timedelta(minutes=5), limit=10
+        )
+        row_id = row.id
+    with unit_of_work(sessions) as session:
+        assert (
+            outbox_store.claim_due(
+                session, now=NOW, owner="b", lease_until=NOW + timedelta(minutes=5), limit=10
+            )
+            == []
+        )
+        assert not outbox_store.mark_sent(
+            session, row_id=row_id, owner="b", at=NOW, channel_id="D1", ts="1.1"
+        )
+        assert outbox_store.mark_sent(session, row_id=row_id, owner="a", at=NOW, channel_id="D1", ts="1.1")
