@@ -55,6 +55,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     workspace.add_argument(
         "--values", help="comma-separated company values, e.g. ownership,craft ('' to clear)"
     )
+    workspace.add_argument(
+        "--welcome-channel", help="channel id where newcomers are introduced ('none' to stop)"
+    )
+    workspace.add_argument(
+        "--welcome-text", help="the welcome DM; placeholders {name} and {mention} ('' for ours)"
+    )
+    workspace.add_argument("--welcome-guests", choices=["yes", "no"], help="welcome guest accounts too")
+    workspace.add_argument(
+        "--channel-welcome",
+        action="append",
+        metavar="CHANNEL=TEXT",
+        help="greet people who join CHANNEL with TEXT ({mention}, {name}, {channel}); CHANNEL= stops it",
+    )
+    workspace.add_argument(
+        "--celebrations-channel", help="channel id for birthdays and anniversaries ('none' to stop)"
+    )
+    workspace.add_argument(
+        "--celebration-hour", type=int, help="local hour of celebration posts (6 to 12, default 9)"
+    )
+    workspace.add_argument(
+        "--weekend-rule", choices=["friday", "monday", "same_day"], help="when weekend dates are celebrated"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -260,12 +282,36 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
         changes["daily_allowance"] = args.allowance
     if args.values is not None:
         changes["kudos_values"] = args.values
+    for option, key in (
+        ("welcome_channel", "welcome_channel_id"),
+        ("celebrations_channel", "celebrations_channel_id"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            changes[key] = None if value.lower() == "none" else value
+    if args.welcome_text is not None:
+        changes["welcome_text"] = args.welcome_text or None
+    if args.welcome_guests is not None:
+        changes["welcome_guests"] = args.welcome_guests == "yes"
+    if args.channel_welcome:
+        greetings = dict(current.channel_welcomes)
+        for item in args.channel_welcome:
+            channel, _, text = item.partition("=")
+            if text:
+                greetings[channel.strip()] = text
+            else:
+                greetings.pop(channel.strip(), None)
+        changes["channel_welcomes"] = greetings
+    if args.celebration_hour is not None:
+        changes["celebration_hour"] = args.celebration_hour
+    if args.weekend_rule is not None:
+        changes["weekend_rule"] = args.weekend_rule
     if changes:
         try:
             updated = WorkspaceSettings.model_validate({**current.model_dump(), **changes})
         except ValidationError as error:
             first = error.errors()[0]
-            print(f"extramile: {first['loc'][0]}: {first['msg']}", file=sys.stderr)
+            print(f"extramile: {first['loc'][0]}: {first['msg'].removeprefix('Value error, ')}", file=sys.stderr)
             return 2
         service.save(updated)
         current = updated

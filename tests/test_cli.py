@@ -302,3 +302,34 @@ def test_the_demo_plays_the_whole_scene(tmp_path: Path) -> None:
     ):
         assert line in out, line
     assert not list(tmp_path.glob("*.db"))  # the demo leaves nothing behind
+
+
+def test_people_settings_from_the_command_line(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ws.db'}")
+
+    ok = extramile(
+        "workspace",
+        TEAM,
+        "--welcome-channel",
+        "C0HELLO",
+        "--welcome-text",
+        "Hi {name}!",
+        "--channel-welcome",
+        "C0ENG=Welcome to {channel}, {mention}",
+        "--celebrations-channel",
+        "C0PARTY",
+        "--weekend-rule",
+        "monday",
+        env=env,
+        cwd=tmp_path,
+    )
+    bad_text = extramile("workspace", TEAM, "--welcome-text", "Hi {firstname}!", env=env, cwd=tmp_path)
+    bad_hour = extramile("workspace", TEAM, "--celebration-hour", "3", env=env, cwd=tmp_path)
+    shown = extramile("workspace", TEAM, "--channel-welcome", "C0ENG=", env=env, cwd=tmp_path)
+
+    assert ok.returncode == 0, ok.stderr
+    assert "channel_welcomes: {'C0ENG': 'Welcome to {channel}, {mention}'}" in ok.stdout
+    assert bad_text.returncode == 2 and "unknown placeholder(s): {firstname}" in bad_text.stderr
+    assert bad_hour.returncode == 2 and "celebration_hour" in bad_hour.stderr
+    assert "welcome_channel_id: C0HELLO" in shown.stdout and "weekend_rule: monday" in shown.stdout
+    assert "channel_welcomes: {}" in shown.stdout and "welcome_text: Hi {name}!" in shown.stdout
