@@ -302,6 +302,8 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 greetings.pop(channel.strip(), None)
         changes["channel_welcomes"] = greetings
+    if args.channel_welcome_mode is not None:
+        changes["channel_welcome_mode"] = args.channel_welcome_mode
     if args.celebration_hour is not None:
         changes["celebration_hour"] = args.celebration_hour
     if args.weekend_rule is not None:
@@ -311,7 +313,9 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
             updated = WorkspaceSettings.model_validate({**current.model_dump(), **changes})
         except ValidationError as error:
             first = error.errors()[0]
-            print(f"extramile: {first['loc'][0]}: {first['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+            print(
+                f"extramile: {first['loc'][0]}: {first['msg'].removeprefix('Value error, ')}", file=sys.stderr
+            )
             return 2
         service.save(updated)
         current = updated

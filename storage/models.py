@@ -34,6 +34,8 @@ class Workspace(Base):
     welcome_guests: Mapped[bool] = mapped_column(default=False)
     # {channel id: text} for channels that greet people who join them.
     channel_welcomes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # "dm", or "ephemeral": shown in the channel to the person who joined, and only to them.
+    channel_welcome_mode: Mapped[str] = mapped_column(String(16), default="dm")
     celebrations_channel_id: Mapped[str | None] = mapped_column(String(32))
     celebration_hour: Mapped[int] = mapped_column(Integer, default=9)
     # "friday": a weekend celebration is posted on the Friday before; "monday": after; "same_day".

@@ -18,6 +18,7 @@ SETTINGS = (
     "welcome_text",
     "welcome_guests",
     "channel_welcomes",
+    "channel_welcome_mode",
     "celebrations_channel_id",
     "celebration_hour",
     "weekend_rule",

@@ -92,6 +92,7 @@ class WelcomeService:
             "channel_welcome",
             user_id,
             channel_id=channel_id,
+            ephemeral=settings.channel_welcome_mode == "ephemeral",
         )
 
     def wave(self, *, team_id: str, newcomer_id: str, waver_id: str) -> bool:
@@ -114,8 +115,11 @@ class WelcomeService:
         *,
         channel_id: str | None = None,
         waver_id: str | None = None,
+        ephemeral: bool = False,
     ) -> int:
         payload: dict[str, object] = {"stage": stage, "newcomer_id": newcomer_id}
+        if ephemeral:
+            payload["ephemeral"] = True
         if channel_id:
             payload["channel_id"] = channel_id
         if waver_id:
@@ -161,4 +165,5 @@ class WelcomeService:
             template=template,
             channel_id=str(channel_id) if channel_id else None,
             waver_id=message.payload.get("waver_id"),
+            ephemeral=bool(message.payload.get("ephemeral")),
         )

@@ -42,6 +42,7 @@ class WorkspaceSettings(BaseModel):
     welcome_text: str | None = Field(default=None, max_length=2500)
     welcome_guests: bool = False
     channel_welcomes: dict[str, str] = Field(default_factory=dict)
+    channel_welcome_mode: Literal["dm", "ephemeral"] = "dm"
     celebrations_channel_id: str | None = None
     celebration_hour: int = Field(default=9, ge=6, le=12)
     weekend_rule: Literal["friday", "monday", "same_day"] = "friday"

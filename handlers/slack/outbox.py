@@ -45,6 +45,12 @@ class SlackOutboxSender:
         text, block_list = render(view)
         thread_ts = getattr(view, "thread_ts", None)
         try:
+            if isinstance(view, WelcomeNotice) and view.ephemeral and view.channel_id:
+                # Only the newcomer sees it, in the channel they joined; nothing to find again later.
+                sent = self._client.chat_postEphemeral(
+                    channel=view.channel_id, user=message.recipient_id, text=text, blocks=block_list
+                )
+                return PostedMessage(channel_id=view.channel_id, ts=str(sent["message_ts"]))
             if message.reclaimed and (earlier := self._already_sent(message)) is not None:
                 return earlier
             response = self._client.chat_postMessage(

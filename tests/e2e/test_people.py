@@ -364,3 +364,20 @@ def test_forget_me_leaves_no_personal_date(harness: Harness) -> None:
     tick(h, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     tick(h, datetime(2026, 11, 20, 15, 0, tzinfo=UTC) + timedelta(days=30))
     assert h.posts(GIVER) == []
+
+
+def test_channel_greetings_can_be_ephemeral_in_the_channel(harness: Harness) -> None:
+    h = harness
+    h.configure(
+        channel_welcomes={GENERAL: "Hi {mention}, welcome to {channel}!"}, channel_welcome_mode="ephemeral"
+    )
+    envelope = payload("member_joined_channel")
+    envelope["event"] = {**envelope["event"], "user": BEN, "channel": GENERAL}
+
+    h.event(envelope)
+    h.event(envelope, retry_num=1)
+
+    assert h.posts(BEN) == []
+    [greeting] = h.fake.calls_to("chat.postEphemeral")
+    assert (greeting.params["channel"], greeting.params["user"]) == (GENERAL, BEN)
+    assert greeting.params["text"] == f"Hi <@{BEN}>, welcome to <#{GENERAL}>!"
