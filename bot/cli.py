@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--celebrations-channel", help="channel id for birthdays and anniversaries ('none' to stop)"
     )
     workspace.add_argument(
+        "--channel-welcome-mode", choices=["dm", "ephemeral"], help="how channel greetings are shown"
+    )
+    workspace.add_argument(
         "--celebration-hour", type=int, help="local hour of celebration posts (6 to 12, default 9)"
     )
     workspace.add_argument(
