@@ -78,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--celebration-hour", type=int, help="local hour of celebration posts (6 to 12, default 9)"
     )
     workspace.add_argument(
+        "--celebration-heads-up",
+        choices=["yes", "no"],
+        help="DM the celebrations channel's members the day before (reads the channel's members from Slack)",
+    )
+    workspace.add_argument(
         "--weekend-rule", choices=["friday", "monday", "same_day"], help="when weekend dates are celebrated"
     )
     args = parser.parse_args(argv)
@@ -163,6 +168,38 @@ def _tick(settings: Settings, at: datetime | None, *, dry_run: bool) -> int:
         )
     app.workers.shutdown()
     return 0
+
+
+def _refresh_celebration_members(
+    settings: Settings, engine: Engine, team_id: str, channel_id: str
+) -> int | None:
+    from slack_sdk import WebClient
+
+    from bot.app import build_app
+    from bot.services.ports import DeliveryError
+    from handlers.slack.messenger import SlackDirectory
+
+    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
+    if token is None:
+        print(
+            "extramile: the heads-up needs the channel's members: set SLACK_BOT_TOKEN and try again",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        members = SlackDirectory(WebClient(token=token, base_url=settings.slack_api_url)).channel_members(
+            team_id, channel_id
+        )
+    except DeliveryError as error:
+        print(
+            f"extramile: could not read the members of {channel_id}: {error.reason} (is the bot in it?)",
+            file=sys.stderr,
+        )
+        return None
+    app = build_app(settings, engine=engine)
+    kept = app.services.celebrations.refresh_members(team_id=team_id, channel_id=channel_id, user_ids=members)
+    app.workers.shutdown()
+    return kept
 
 
 def _import_people(settings: Settings, path: Path, team_id: str | None) -> int:
@@ -311,6 +348,8 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
         changes["celebration_hour"] = args.celebration_hour
     if args.weekend_rule is not None:
         changes["weekend_rule"] = args.weekend_rule
+    if args.celebration_heads_up is not None:
+        changes["celebration_heads_up"] = args.celebration_heads_up == "yes"
     if changes:
         try:
             updated = WorkspaceSettings.model_validate({**current.model_dump(), **changes})
@@ -322,6 +361,17 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         service.save(updated)
         current = updated
+        if (
+            updated.celebration_heads_up
+            and updated.celebrations_channel_id
+            and "celebration_heads_up" in changes
+        ):
+            refreshed = _refresh_celebration_members(
+                settings, engine, updated.team_id, updated.celebrations_channel_id
+            )
+            if refreshed is None:
+                return 2
+            print(f"extramile: {refreshed} members of the celebrations channel will get the heads-up")
     for key, value in current.model_dump().items():
         print(f"{key}: {value}")
     return 0

@@ -40,6 +40,8 @@ class Workspace(Base):
     celebration_hour: Mapped[int] = mapped_column(Integer, default=9)
     # "friday": a weekend celebration is posted on the Friday before; "monday": after; "same_day".
     weekend_rule: Mapped[str] = mapped_column(String(16), default="friday")
+    # A DM to the celebrations channel's members the day before; off unless an admin turns it on.
+    celebration_heads_up: Mapped[bool] = mapped_column(default=False)
 
 
 class Person(Base):
@@ -220,3 +222,17 @@ class PersonDates(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16), default="self")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelMember(Base):
+    """Who is in the celebrations channel: the teammates a day-before heads-up goes to.
+
+    Kept from member_joined_channel / member_left_channel and refreshed when the heads-up is turned on,
+    so planning never has to ask Slack.
+    """
+
+    __tablename__ = "channel_member"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -22,6 +22,7 @@ SETTINGS = (
     "celebrations_channel_id",
     "celebration_hour",
     "weekend_rule",
+    "celebration_heads_up",
 )
 
 

@@ -21,16 +21,18 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.hours import zone_of
+from bot.services.hours import WorkingHours, zone_of
 from bot.services.people import PeopleService
 from bot.services.ports import DeliveryError
 from bot.services.workspaces import WorkspaceService
+from storage import channels as channels_store
 from storage import dates as dates_store
 from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
 
 POST = "celebration.post"
 DM = "celebration.dm"
+HEADS_UP = "celebration.heads_up"
 LAST_POST_HOUR = time(17, 0)
 UPCOMING_DAYS = 30
 
@@ -65,6 +67,15 @@ class CelebrationPost:
 class CelebrationDM:
     posted_on: date
     celebration: Celebration
+
+
+@dataclass(frozen=True)
+class HeadsUp:
+    """Tomorrow's celebration, for a teammate who may want to say something."""
+
+    posted_on: date
+    celebration: Celebration
+    channel_id: str
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,36 @@ class CelebrationService:
         self._workspaces = workspaces
         delivery.register(POST, self.compose_post)
         delivery.register(DM, self.compose_dm)
+        delivery.register(HEADS_UP, self.compose_heads_up)
         delivery.add_planner(self.plan)
+        self._hours = WorkingHours()
+
+    # ---------------------------------------------------------------- who is in the celebrations channel
+
+    def member_joined(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        if channel_id == self._workspaces.get(team_id).celebrations_channel_id and self._is_person(
+            team_id, user_id
+        ):
+            with unit_of_work(self._sessions) as session:
+                channels_store.add(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
+
+    def member_left(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        with unit_of_work(self._sessions) as session:
+            channels_store.remove(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
+
+    def refresh_members(self, *, team_id: str, channel_id: str, user_ids: list[str]) -> int:
+        """Keeps the people (not bots) among `user_ids`, caching each one's timezone on the way."""
+        people = [user_id for user_id in user_ids if self._is_person(team_id, user_id)]
+        with unit_of_work(self._sessions) as session:
+            channels_store.replace(session, team_id=team_id, channel_id=channel_id, user_ids=people)
+        return len(people)
+
+    def _is_person(self, team_id: str, user_id: str) -> bool:
+        try:
+            person = self._people.get(team_id, user_id)
+        except DeliveryError:
+            return False
+        return not (person.is_bot or person.is_deleted)
 
     # ---------------------------------------------------------------- sharing and forgetting dates
 
@@ -297,7 +337,7 @@ class CelebrationService:
     def plan(self, session: Session, now: datetime) -> int:
         """Today's and tomorrow's celebrations in each person's zone, at the workspace's hour."""
         planned = 0
-        settings_by_team: dict[str, tuple[str | None, int, str]] = {}
+        settings_by_team: dict[str, tuple[str | None, int, str, bool]] = {}
         for row, tz in dates_store.everyone_active(session, limit=20_000):
             if row.team_id not in settings_by_team:
                 settings = self._workspaces.get(row.team_id)
@@ -305,8 +345,9 @@ class CelebrationService:
                     settings.celebrations_channel_id,
                     settings.celebration_hour,
                     settings.weekend_rule,
+                    settings.celebration_heads_up,
                 )
-            channel_id, hour, rule = settings_by_team[row.team_id]
+            channel_id, hour, rule, heads_up = settings_by_team[row.team_id]
             zone = zone_of(tz)
             local_today = now.astimezone(zone).date()
             for celebration in _celebrations(
@@ -340,6 +381,10 @@ class CelebrationService:
                         expires_at=expires,
                         created_at=now,
                     )
+                if heads_up and channel_id and posted_on == local_today + timedelta(days=1):
+                    planned += self._plan_heads_up(
+                        session, row.team_id, channel_id, celebration, posted_on, at, tz, now
+                    )
                 planned += outbox_store.enqueue(
                     session,
                     team_id=row.team_id,
@@ -352,6 +397,58 @@ class CelebrationService:
                     created_at=now,
                 )
         return planned
+
+    def _plan_heads_up(
+        self,
+        session: Session,
+        team_id: str,
+        channel_id: str,
+        celebration: Celebration,
+        posted_on: date,
+        post_at: datetime,
+        tz: str,
+        now: datetime,
+    ) -> int:
+        """One DM per teammate in the celebrations channel, the day before, in their working hours."""
+        planned = 0
+        day_before = datetime.combine(
+            posted_on - timedelta(days=1), post_at.timetz().replace(tzinfo=None), zone_of(tz)
+        )
+        for teammate_id, teammate_tz in channels_store.members_with_zones(
+            session, team_id=team_id, channel_id=channel_id
+        ):
+            if teammate_id == celebration.user_id:
+                continue
+            at = self._hours.next_open(day_before, teammate_tz)
+            if at >= post_at:
+                continue  # no working hours before the celebration itself: the post will do
+            planned += outbox_store.enqueue(
+                session,
+                team_id=team_id,
+                dedupe_key=f"celebration:{celebration.user_id}:heads-up:{posted_on.isoformat()}:{teammate_id}",
+                kind=HEADS_UP,
+                recipient_id=teammate_id,
+                payload={
+                    "posted_on": posted_on.isoformat(),
+                    "user_id": celebration.user_id,
+                    "kind": celebration.kind,
+                },
+                deliver_after=at,
+                expires_at=post_at,
+                created_at=now,
+            )
+        return planned
+
+    def compose_heads_up(self, message: Outbound) -> HeadsUp | None:
+        settings = self._workspaces.get(message.team_id)
+        if not (settings.celebration_heads_up and settings.celebrations_channel_id):
+            return None
+        dm = self.compose_dm(message)
+        if dm is None:
+            return None
+        return HeadsUp(
+            posted_on=dm.posted_on, celebration=dm.celebration, channel_id=settings.celebrations_channel_id
+        )
 
     def compose_post(self, message: Outbound) -> CelebrationPost | None:
         """Everybody celebrating that day in that zone, as of now (late sharers join, leavers drop)."""

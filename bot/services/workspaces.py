@@ -46,6 +46,7 @@ class WorkspaceSettings(BaseModel):
     celebrations_channel_id: str | None = None
     celebration_hour: int = Field(default=9, ge=6, le=12)
     weekend_rule: Literal["friday", "monday", "same_day"] = "friday"
+    celebration_heads_up: bool = False
 
     @field_validator("welcome_text")
     @classmethod

@@ -250,6 +250,7 @@ class FakeSlack:
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.history": self._conversations_history,
+            "conversations.members": self._conversations_members,
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
@@ -368,11 +369,21 @@ class FakeSlack:
             self._users[user_id] = user
 
     def add_channel(
-        self, channel_id: str, name: str, *, is_private: bool = False, bot_is_member: bool = True
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        is_private: bool = False,
+        bot_is_member: bool = True,
+        members: list[str] | None = None,
     ) -> None:
         with self._lock:
             self._channels[channel_id] = _Channel(
-                id=channel_id, name=name, is_private=is_private, bot_is_member=bot_is_member
+                id=channel_id,
+                name=name,
+                is_private=is_private,
+                bot_is_member=bot_is_member,
+                members=list(members or []),
             )
 
     def add_usergroup(self, usergroup_id: str, handle: str, user_ids: list[str]) -> None:
@@ -800,6 +811,12 @@ class FakeSlack:
             return _err("message_not_found")
         self._messages[channel_id].remove(message)
         return _ok(channel=channel_id, ts=message["ts"])
+
+    def _conversations_members(self, params: dict[str, Any]) -> _Reply:
+        channel = self._channels.get(_str_param(params, "channel"))
+        if channel is None or (channel.is_private and not channel.bot_is_member):
+            return _err("channel_not_found")
+        return _ok(members=list(channel.members), response_metadata={"next_cursor": ""})
 
     def _conversations_history(self, params: dict[str, Any]) -> _Reply:
         channel_id, error = self._resolve_existing(_str_param(params, "channel"))

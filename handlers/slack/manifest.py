@@ -62,6 +62,7 @@ BOT_EVENTS = [
     "team_join",
     "user_change",
     "member_joined_channel",
+    "member_left_channel",
     "reaction_added",
     "reaction_removed",
     # Channel messages are subscribed to only to see deletions (a deleted message loses its reaction kudos).

@@ -91,6 +91,15 @@ class SlackDirectory:
             raise _delivery_error(error) from None
         return str(user["id"])
 
+    def channel_members(self, team_id: str, channel_id: str) -> list[str]:
+        members: list[str] = []
+        try:
+            for page in self._client.conversations_members(channel=channel_id, limit=500):
+                members.extend(str(member) for member in page.get("members") or [])
+        except SlackApiError as error:
+            raise _delivery_error(error) from None
+        return members
+
     def team_id(self) -> str:
         """The workspace this token belongs to."""
         try:

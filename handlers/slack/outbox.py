@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.services.celebrations import CelebrationDM, CelebrationPost
+from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
 from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Outbound
 from bot.services.kudos import KudosView
@@ -34,6 +34,8 @@ def render(view: object) -> Rendered:
         return people_blocks.celebration_post(view)
     if isinstance(view, CelebrationDM):
         return people_blocks.celebration_dm(view)
+    if isinstance(view, HeadsUp):
+        return people_blocks.heads_up(view)
     raise DeliveryError(f"no_renderer:{type(view).__name__}")
 
 

@@ -36,10 +36,17 @@ def on_user_change(event: dict[str, Any], context: BoltContext) -> None:
 
 def on_member_joined_channel(event: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
-    if services.welcomes.joined_channel(
-        team_id=context.team_id or event.get("team") or "", user_id=event["user"], channel_id=event["channel"]
-    ):
+    team_id = context.team_id or event.get("team") or ""
+    services.celebrations.member_joined(team_id=team_id, channel_id=event["channel"], user_id=event["user"])
+    if services.welcomes.joined_channel(team_id=team_id, user_id=event["user"], channel_id=event["channel"]):
         services.follow_ups.submit(services.delivery.deliver_due)
+
+
+def on_member_left_channel(event: dict[str, Any], context: BoltContext) -> None:
+    services = services_of(context)
+    services.celebrations.member_left(
+        team_id=context.team_id or event.get("team") or "", channel_id=event["channel"], user_id=event["user"]
+    )
 
 
 def birthday_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -169,6 +176,7 @@ def register(app: App) -> None:
     app.event("team_join")(on_team_join)
     app.event("user_change")(on_user_change)
     app.event("member_joined_channel")(on_member_joined_channel)
+    app.event("member_left_channel")(on_member_left_channel)
     app.command("/birthday")(birthday_command)
     app.command("/anniversary")(anniversary_command)
     app.command("/extramile")(extramile_command)

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.services.celebrations import Celebration, CelebrationDM, CelebrationPost, SharedDates
+from bot.services.celebrations import Celebration, CelebrationDM, CelebrationPost, HeadsUp, SharedDates
 from bot.services.privacy import Forgotten
 from bot.services.welcomes import WelcomeNotice
 from handlers.slack.blocks import Rendered, _blocks
@@ -117,6 +117,20 @@ def celebration_dm(item: CelebrationDM) -> Rendered:
         text = f"Happy work anniversary! :tada: {c.years} year{'s' if c.years != 1 else ''} today. Thank you for all of it."
     if c.on != item.posted_on:
         text += f" (We're celebrating early: the day itself is {c.on.strftime('%A')}.)"
+    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+
+
+def heads_up(item: HeadsUp) -> Rendered:
+    c = item.celebration
+    what = (
+        "birthday :birthday:"
+        if c.kind == "birthday"
+        else f"{c.years} year{'s' if c.years != 1 else ''} with us :tada:"
+    )
+    text = f"Heads-up: tomorrow we celebrate <@{c.user_id}>'s {what}"
+    if c.on != item.posted_on:
+        text += f" (the day itself is {c.on.strftime('%A')})"
+    text += f". A note in <#{item.channel_id}> would make their day."
     return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
 
 

@@ -381,3 +381,46 @@ def test_channel_greetings_can_be_ephemeral_in_the_channel(harness: Harness) -> 
     [greeting] = h.fake.calls_to("chat.postEphemeral")
     assert (greeting.params["channel"], greeting.params["user"]) == (GENERAL, BEN)
     assert greeting.params["text"] == f"Hi <@{BEN}>, welcome to <#{GENERAL}>!"
+
+
+def test_the_optional_heads_up_reaches_teammates_the_day_before(harness: Harness, tmp_path: Path) -> None:
+    h = harness
+    h.fake.add_user("U0LEE", "lee", tz="Europe/London")
+    h.fake.add_user("U0BOT", "deploybot", is_bot=True)
+    h.fake.add_channel(CELEBRATIONS, "celebrations", members=[GIVER, ANA, "U0BOT"])
+    h.configure(celebrations_channel_id=CELEBRATIONS)
+    cmd(h, "/birthday", "20 November", user_id=ANA)
+    tick(h, datetime(2026, 11, 19, 14, 0, tzinfo=UTC))
+    assert h.posts(GIVER) == []  # off by default
+
+    env = {
+        "DATABASE_URL": h.app.settings.DATABASE_URL,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": h.fake.url,
+        "PATH": "",
+        "PYTHONPATH": str(ROOT),
+    }
+    turned_on = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "workspace", TEAM, "--celebration-heads-up", "yes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert turned_on.returncode == 0, turned_on.stderr
+    assert "2 members of the celebrations channel will get the heads-up" in turned_on.stdout  # not the bot
+    joined_channel = payload("member_joined_channel", event_id="EvLee")
+    joined_channel["event"] = {**joined_channel["event"], "user": "U0LEE", "channel": CELEBRATIONS}
+    h.event(joined_channel)
+    left = payload("member_joined_channel", event_id="EvGiaLeft")
+    left["event"] = {**left["event"], "type": "member_left_channel", "user": GIVER, "channel": CELEBRATIONS}
+    h.event(left)
+
+    tick(h, datetime(2026, 11, 19, 14, 0, tzinfo=UTC))  # 09:00 in New York, the day before
+    tick(h, datetime(2026, 11, 19, 15, 0, tzinfo=UTC))
+    [heads_up] = h.posts("U0LEE")
+    assert texts(heads_up["blocks"]) == (
+        f"Heads-up: tomorrow we celebrate <@{ANA}>'s birthday :birthday:. A note in <#{CELEBRATIONS}> would make their day."
+    )
+    assert h.posts(GIVER) == [] and h.posts(ANA) == [] and h.posts("U0BOT") == []
