@@ -120,20 +120,27 @@ class DeliveryService:
         return report
 
     def deliver_due(self, now: datetime | None = None, report: TickReport | None = None) -> TickReport:
-        now = now or self._clock.now()
+        """Sends what is due as of `now` (default: the clock, read again for every batch)."""
         report = report or TickReport()
         for _ in range(MAX_BATCHES_PER_TICK):
-            batch = self.claim(now)
+            as_of = now or self._clock.now()
+            batch = self.claim(as_of)
             if not batch:
                 break
             for message in batch:
-                self._deliver(message, now, report)
+                self._deliver(message, as_of, report)
         return report
 
     def claim(self, now: datetime) -> list[Outbound]:
+        """Claims rows due as of `now`. The lease runs from the clock, not from `now`: a pass that
+        catches up on the past must not hand out leases that have already expired."""
         with unit_of_work(self._sessions) as session:
             rows = outbox_store.claim_due(
-                session, now=now, owner=self.owner, lease_until=now + self._lease, limit=self._batch_size
+                session,
+                now=now,
+                owner=self.owner,
+                lease_until=max(now, self._clock.now()) + self._lease,
+                limit=self._batch_size,
             )
             return [_outbound(row) for row in rows]
 

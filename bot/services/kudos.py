@@ -263,6 +263,11 @@ class KudosService:
 
         permalink = posted.permalink or self._permalink(request.team_id, posted.channel_id, posted.ts)
         now = self._clock.now()
+        # Zones first: looking people up may call the platform, never inside the transaction below.
+        deliver_at = {
+            user_id: self._hours.next_open(now, self._zone(request.team_id, user_id).key)
+            for user_id in recipients
+        }
         with unit_of_work(self._sessions) as session:
             kudos_store.mark_posted(
                 session,
@@ -281,7 +286,7 @@ class KudosService:
                     kind=DM,
                     recipient_id=user_id,
                     payload={"kudos_id": kudos_id},
-                    deliver_after=self._hours.next_open(now, self._zone(request.team_id, user_id).key),
+                    deliver_after=deliver_at[user_id],
                     created_at=now,
                 )
         view = replace(view, post_channel_id=posted.channel_id, post_ts=posted.ts, permalink=permalink)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from storage import channels as channels_store
 from storage import checkins as checkin_store
 from storage import dates as dates_store
 from storage import kudos as kudos_store
@@ -32,6 +33,7 @@ class PrivacyService:
         """One transaction: either all of it is forgotten, or nothing is."""
         with unit_of_work(self.sessions) as session:
             dates_store.forget(session, team_id=team_id, user_id=user_id)
+            channels_store.forget(session, team_id=team_id, user_id=user_id)
             messages = outbox_store.cancel_for_recipient(
                 session, team_id=team_id, recipient_id=user_id, reason="forgotten"
             )

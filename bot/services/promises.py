@@ -489,18 +489,16 @@ class PromiseService:
             promise.status != promise_store.OPEN or int(message.payload.get("version", 0)) != promise.version
         ):
             return None
-        reader_tz = (
-            "UTC"
-            if message.recipient_id[:1] in ("C", "G")
-            else self._tz(message.team_id, message.recipient_id)
-        )
+        thread_ts = message.payload.get("thread_ts")
+        # A thread has many readers: the renderer lets the platform show each their own time.
+        reader_tz = "UTC" if thread_ts else self._tz(message.team_id, message.recipient_id)
         return PromiseNotice(
             promise=promise,
             stage=stage,
             reader_id=message.recipient_id,
             reader_tz=reader_tz,
             nudge=int(message.payload.get("nudge", 0)),
-            thread_ts=message.payload.get("thread_ts"),
+            thread_ts=thread_ts,
         )
 
     def plan_nudges(self, session: Session, now: datetime) -> int:

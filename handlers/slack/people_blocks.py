@@ -115,8 +115,10 @@ def celebration_dm(item: CelebrationDM) -> Rendered:
         text = "Happy birthday! :birthday: Have a lovely day, from all of us."
     else:
         text = f"Happy work anniversary! :tada: {c.years} year{'s' if c.years != 1 else ''} today. Thank you for all of it."
-    if c.on != item.posted_on:
+    if c.on > item.posted_on:
         text += f" (We're celebrating early: the day itself is {c.on.strftime('%A')}.)"
+    elif c.on < item.posted_on:
+        text += f" (A little late: the day itself was {c.on.strftime('%A')}.)"
     return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
 
 

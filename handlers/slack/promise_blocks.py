@@ -76,6 +76,11 @@ def when(at: datetime, tz: str) -> str:
     return local.strftime("%a %-d %b %H:%M")
 
 
+def for_everyone(at: datetime) -> str:
+    """A time each reader of a shared message sees in their own zone (Slack's date formatting)."""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{when(at, 'UTC')} UTC>"
+
+
 def _waiting(promise: PromiseView) -> str:
     names = [f"<@{user_id}>" for user_id in promise.promisee_ids]
     if promise.contact_name:
@@ -152,9 +157,10 @@ def notice(item: PromiseNotice) -> Rendered:
         case "nudge" | "snooze":
             text = f"No rush. {_waiting(promise)} is waiting on {what} (due {due}). Want to let them know you're still on it?"
         case "eta":
-            text = f"{promiser} is still on {what}: the new ETA is {due}" + (
-                " (your time)." if item.thread_ts is None else "."
-            )
+            if item.thread_ts:
+                text = f"{promiser} is still on {what}: the new ETA is {for_everyone(promise.due_at)}."
+            else:
+                text = f"{promiser} is still on {what}: the new ETA is {due} (your time)."
             return text, _blocks(
                 SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {text}"))
             )

@@ -376,9 +376,9 @@ def test_promise_a_follow_up_from_a_message(harness: Harness) -> None:
         view_id="VETA2",
     )
     [in_thread] = [p for p in h.posts(GENERAL) if p.get("thread_ts") == ts]
-    assert "<@U0GIVER> is still on *the pricing deck*: the new ETA is Tue 24 Nov 12:00." in texts(
-        in_thread["blocks"]
-    )
+    # Everyone in the thread reads the time in their own zone.
+    expected = f"the new ETA is <!date^{later}^{{date_short_pretty}} at {{time}}|Tue 24 Nov 12:00 UTC>."
+    assert f"<@U0GIVER> is still on *the pricing deck*: {expected}" in texts(in_thread["blocks"])
 
 
 def test_promise_help(harness: Harness) -> None:
