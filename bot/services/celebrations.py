@@ -193,8 +193,9 @@ class CelebrationService:
     def _is_person(self, team_id: str, user_id: str) -> bool:
         try:
             person = self._people.get(team_id, user_id)
-        except DeliveryError:
-            return False
+        except DeliveryError as error:
+            # Not known yet (a rate limit): kept, and planned for once their profile is cached.
+            return not error.gone
         return not (person.is_bot or person.is_deleted)
 
     # ---------------------------------------------------------------- sharing and forgetting dates

@@ -372,8 +372,10 @@ class KudosService:
         for group_id in request.group_ids:
             try:
                 user_ids.extend(self._people.group_members(request.team_id, group_id))
-            except DeliveryError:
-                raise UnknownGroup(group_id) from None
+            except DeliveryError as error:
+                if error.permanent:
+                    raise UnknownGroup(group_id) from None
+                raise PlatformBusy(error.reason, error.retry_after) from None
         recipients = tuple(dict.fromkeys(user_ids))
         if not recipients:
             raise NoRecipients()
@@ -387,7 +389,9 @@ class KudosService:
         for user_id in recipients:
             try:
                 person = self._people.get(request.team_id, user_id)
-            except DeliveryError:
+            except DeliveryError as error:
+                if not error.gone:
+                    raise PlatformBusy(error.reason, error.retry_after) from None
                 inactive.append(user_id)
                 continue
             if person.is_bot:

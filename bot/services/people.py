@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.services.ports import Directory, PersonInfo
+from bot.services.ports import DeliveryError, Directory, PersonInfo
 from storage import outbox as outbox_store
 from storage import people as people_store
 from storage.db import SessionFactory, unit_of_work
@@ -25,21 +25,32 @@ class PeopleService:
         self._directory = directory
 
     def get(self, team_id: str, user_id: str) -> PersonInfo:
-        """From the cache while fresh, else from the directory (which may raise DeliveryError)."""
+        """From the cache while fresh, else from the directory. When the directory fails (a rate
+        limit, an outage), a stale cached answer beats none; with nothing cached, DeliveryError."""
         now = self._clock.now()
         with unit_of_work(self._sessions) as session:
-            cached = people_store.get(session, team_id=team_id, user_id=user_id)
-            if cached is not None and now - cached.refreshed_at < CACHE_FOR:
-                return PersonInfo(
+            row = people_store.get(session, team_id=team_id, user_id=user_id)
+            cached = (
+                PersonInfo(
                     team_id=team_id,
                     user_id=user_id,
-                    display_name=cached.display_name,
-                    tz=cached.tz,
-                    is_bot=cached.is_bot,
-                    is_deleted=cached.is_deleted,
-                    is_guest=cached.is_guest,
+                    display_name=row.display_name,
+                    tz=row.tz,
+                    is_bot=row.is_bot,
+                    is_deleted=row.is_deleted,
+                    is_guest=row.is_guest,
                 )
-        person = self._directory.person(team_id, user_id)
+                if row is not None
+                else None
+            )
+            if cached is not None and row is not None and now - row.refreshed_at < CACHE_FOR:
+                return cached
+        try:
+            person = self._directory.person(team_id, user_id)
+        except DeliveryError as error:
+            if cached is not None and not error.gone:
+                return cached
+            raise
         self.remember(person)
         return person
 

@@ -25,6 +25,8 @@ PERMANENT_REASONS = frozenset(
         "restricted_action",
     }
 )
+# Errors that mean the person is not there any more (as opposed to "try again later").
+GONE_REASONS = frozenset({"user_not_found", "account_inactive", "user_disabled", "users_not_found"})
 # Errors that mean "the bot is not allowed to post there", which the person asking can fix.
 CANNOT_POST_REASONS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 
@@ -40,6 +42,11 @@ class DeliveryError(Exception):
     @property
     def permanent(self) -> bool:
         return self.reason in PERMANENT_REASONS
+
+    @property
+    def gone(self) -> bool:
+        """The person asked about does not exist or was deactivated: a fact, not a hiccup."""
+        return self.reason in GONE_REASONS
 
 
 @dataclass(frozen=True)

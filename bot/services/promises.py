@@ -150,6 +150,15 @@ class BadDueDate(PromiseRefused):
         self.tz = tz
 
 
+class PromiseBusy(PromiseRefused):
+    """The chat platform could not answer for now (rate limit, outage); nothing was recorded."""
+
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason, retry_after)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
 class PromiseNotFound(PromiseRefused):
     pass
 
@@ -247,7 +256,9 @@ class PromiseService:
         for user_id in promisee_ids:
             try:
                 person = self._people.get(request.team_id, user_id)
-            except DeliveryError:
+            except DeliveryError as error:
+                if not error.gone:
+                    raise PromiseBusy(error.reason, error.retry_after) from None
                 inactive.append(user_id)
                 continue
             if person.is_bot:

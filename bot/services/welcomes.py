@@ -79,12 +79,7 @@ class WelcomeService:
         settings = self._workspaces.get(team_id)
         if channel_id not in settings.channel_welcomes:
             return 0
-        try:
-            person = self._people.get(team_id, user_id)
-        except DeliveryError:
-            return 0
-        if person.is_bot or person.is_deleted:
-            return 0
+        # Bots and deactivated people are filtered when it is sent: a lookup now could hit a rate limit.
         return self._enqueue(
             team_id,
             f"channel-welcome:{channel_id}:{user_id}",
@@ -144,9 +139,11 @@ class WelcomeService:
         newcomer_id = str(message.payload["newcomer_id"])
         try:
             newcomer = self._people.get(message.team_id, newcomer_id)
-        except DeliveryError:
-            return None
-        if newcomer.is_deleted:
+        except DeliveryError as error:
+            if error.gone:
+                return None
+            raise  # a rate limit or an outage: the row is retried later, not dropped
+        if newcomer.is_deleted or newcomer.is_bot:
             return None
         settings = self._workspaces.get(message.team_id)
         channel_id = message.payload.get("channel_id")

@@ -61,12 +61,15 @@ def kudos_command(
         values=parsed.values,
         channel_id=command.get("channel_id"),
     )
-    try:
-        services.kudos.check(request)
-    except KudosRefused as error:
-        fallback, block_list = blocks.refusal(error)
-        ack(text=fallback, blocks=block_list)
-        return
+    # Checking a group means looking up every member: that can outlast Slack's 3 s, so a group
+    # kudos is acknowledged first and any refusal arrives a moment later through response_url.
+    if not parsed.group_ids:
+        try:
+            services.kudos.check(request)
+        except KudosRefused as error:
+            fallback, block_list = blocks.refusal(error)
+            ack(text=fallback, blocks=block_list)
+            return
     # Posting and notifying can outlast Slack's 3 s under load: acknowledge first, answer privately later.
     ack()
     services.follow_ups.submit(_give_for_command, services, request, respond)

@@ -32,6 +32,7 @@ from bot.services.promises import (
     NoPromisee,
     NothingPromised,
     NotYourPromise,
+    PromiseBusy,
     PromiseClosed,
     PromiseLists,
     PromiseNotFound,
@@ -234,6 +235,9 @@ def refusal_text(error: PromiseRefused) -> str:
             )
         case BadDueDate(error=UnparseableDueDate()):
             return f"I couldn't tell when. End your promise with a time, like {EXAMPLES}."
+        case PromiseBusy(retry_after=retry_after):
+            wait = f"in {max(int(retry_after or 0), 1)} seconds" if retry_after else "in a minute"
+            return f"Slack is busy right now, so nothing was saved. Please try again {wait}."
         case PromiseNotFound():
             return "I can't find that promise any more."
         case NotYourPromise(promise=promise):

@@ -310,7 +310,8 @@ def test_odd_input_never_crashes_and_never_half_records(harness: Harness) -> Non
         "   ",
     ]
     replies = [harness.command(text) for text in odd]
-    assert "couldn't read the members of <!subteam^S0NOPE>" in replies[2]["text"]
+    assert replies[2] is None  # a group is acknowledged first; the refusal follows privately
+    assert any("couldn't read the members of <!subteam^S0NOPE>" in r["text"] for r in harness.responses())
     posted = harness.posts(GENERAL)
     rows = kudos_rows(harness)
     assert len(rows) == len(posted) == 3  # the markup, the emoji and the backslashes are fine messages
@@ -318,3 +319,25 @@ def test_odd_input_never_crashes_and_never_half_records(harness: Harness) -> Non
     assert [call.response["error"] for call in harness.fake.calls_to("usergroups.users.list")] == [
         "no_such_subteam"
     ]
+
+
+def test_a_rate_limited_directory_is_not_mistaken_for_a_deactivated_person(harness: Harness) -> None:
+    harness.fake.rate_limit_next("users.info", retry_after=12)
+
+    reply = harness.command("<@U0ANA|ana> thanks")
+
+    assert "Slack is busy" in reply["text"] and "in 12 seconds" in reply["text"]
+    assert "no longer active" not in reply["text"]
+    assert kudos_rows(harness) == []
+    assert harness.command("<@U0ANA|ana> thanks") is None  # and once Slack answers again, it works
+    assert len(kudos_rows(harness)) == 1
+
+
+def test_a_group_kudos_is_acknowledged_first_and_refused_privately(harness: Harness) -> None:
+    harness.fake.add_usergroup("S0ME", "just-me", [GIVER])
+
+    assert harness.command("<!subteam^S0ME|@just-me> thanks team") is None
+
+    [reply] = harness.responses()
+    assert "can't give them to yourself" in reply["text"] and reply["response_type"] == "ephemeral"
+    assert kudos_rows(harness) == []
