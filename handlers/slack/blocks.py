@@ -158,7 +158,7 @@ def refusal_text(error: KudosRefused) -> str:
         case BotRecipient(user_ids=user_ids):
             return f"{_people(user_ids)} {'is a bot' if len(user_ids) == 1 else 'are bots'}, and bots don't need kudos. Thank the people behind them instead?"
         case InactiveRecipient(user_ids=user_ids):
-            return f"{_people(user_ids)} {'is' if len(user_ids) == 1 else 'are'} no longer active in this workspace, so kudos can't reach them."
+            return f"{_people(user_ids)} {'is' if len(user_ids) == 1 else 'are'} no longer active in this workspace, so kudos can't reach them. Thank someone who's still here?"
         case UnknownGroup(group_id=group_id):
             return (
                 f"I couldn't read the members of <!subteam^{group_id}>. Mention the people directly instead."
@@ -187,7 +187,7 @@ def refusal_text(error: KudosRefused) -> str:
         case PlatformBusy(retry_after=retry_after):
             wait = f"in {max(int(retry_after or 0), 1)} seconds" if retry_after else "in a minute"
             return f"Slack is busy right now, so your kudos weren't sent. Please try again {wait}."
-    return "That didn't work, and nothing was sent."
+    return "That didn't work, and nothing was sent. Try again, or see `/kudos help` for examples."
 
 
 def kudos_help() -> Rendered:
@@ -307,6 +307,14 @@ def error_for_block(error: KudosRefused) -> tuple[str, str]:
     if isinstance(error, UnknownValue):
         return VALUES_BLOCK, refusal_text(error)
     return RECIPIENTS_BLOCK, refusal_text(error)
+
+
+def kudos_need_a_channel() -> Rendered:
+    text = (
+        "Kudos are for everyone to see, so they need a channel. Type `/kudos @name ...` in a channel, "
+        "or `/kudos` on its own here to pick one."
+    )
+    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def unexpected_error(incident_id: str) -> Rendered:

@@ -135,13 +135,13 @@ def refusal(error: CheckinRefused) -> Rendered:
         case BadInterval():
             text = f"How often? Start with `every`: {EXAMPLES} (at most every 365 days, 104 weeks or 36 months apart)."
         case CheckinNotFound():
-            text = "I can't find that check-in any more."
+            text = "I can't find that check-in any more. `/checkin list` shows yours."
         case NotYourCheckin():
-            text = "Only the person who set up that check-in can change it."
+            text = "Only the person who set up that check-in can change it. Set up your own with `/checkin @name every 2 weeks`."
         case CheckinStopped(checkin=checkin):
-            text = f"The check-in with {who(checkin)} was already stopped."
+            text = f"The check-in with {who(checkin)} was already stopped. Start it again with `/checkin {who(checkin)} every 2 weeks`."
         case _:
-            text = "That didn't work, and nothing changed."
+            text = "That didn't work, and nothing changed. Try again, or see `/checkin help`."
     return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
 
 

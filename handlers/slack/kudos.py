@@ -26,12 +26,21 @@ def kudos_command(
     text = command.get("text") or ""
     word = parse.first_word(text)
     team_id = command["team_id"]
+    settings = services.workspaces.get(team_id)
+    # Typed in a DM with no kudos channel set: there is nowhere public to post yet.
+    in_dm = command.get("channel_name") == "directmessage" or str(command.get("channel_id", "")).startswith(
+        "D"
+    )
+    needs_channel = in_dm and not settings.kudos_channel_id
     if not text.strip():
         ack()
-        settings = services.workspaces.get(team_id)
         client.views_open(
             trigger_id=command["trigger_id"],
-            view=blocks.kudos_modal(values=settings.kudos_values, channel_id=command.get("channel_id")),
+            view=blocks.kudos_modal(
+                values=settings.kudos_values,
+                channel_id=None if needs_channel else command.get("channel_id"),
+                ask_channel=needs_channel,
+            ),
         )
         return
     if word in ("top", "leaderboard", "leaders"):
@@ -45,6 +54,10 @@ def kudos_command(
         ack(text=fallback, blocks=block_list)
         return
     parsed = parse.kudos_text(text)
+    if needs_channel and word not in ("help", "top", "leaderboard", "leaders"):
+        fallback, block_list = blocks.kudos_need_a_channel()
+        ack(text=fallback, blocks=block_list)
+        return
     if word == "help" or (not parsed.user_ids and not parsed.group_ids and len(text.split()) == 1):
         fallback, block_list = blocks.kudos_help()
         ack(text=fallback, blocks=block_list)

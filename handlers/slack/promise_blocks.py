@@ -239,12 +239,12 @@ def refusal_text(error: PromiseRefused) -> str:
             wait = f"in {max(int(retry_after or 0), 1)} seconds" if retry_after else "in a minute"
             return f"Slack is busy right now, so nothing was saved. Please try again {wait}."
         case PromiseNotFound():
-            return "I can't find that promise any more."
+            return "I can't find that promise any more. `/promise list` shows your open ones."
         case NotYourPromise(promise=promise):
-            return f"Only <@{promise.promiser_id}> can update that promise."
+            return f"Only <@{promise.promiser_id}> can update that promise. Ask them, or make your own with `/promise`."
         case PromiseClosed(promise=promise):
-            return f"That one's already closed ({promise.status}): *{promise.what}*."
-    return "That didn't work, and nothing changed."
+            return f"That one's already closed ({promise.status}): *{promise.what}*. `/promise list` shows what's still open."
+    return "That didn't work, and nothing changed. Try again, or see `/promise help`."
 
 
 def promise_help() -> Rendered:

@@ -246,3 +246,21 @@ def test_reaction_on_a_message_without_permalink_still_thanks_the_author(harness
     assert f"<@{ANA}> for their message" in texts(post["blocks"])
     [kudos] = kudos_rows(harness)
     assert kudos.reason_link is None
+
+
+def test_kudos_typed_in_a_dm_asks_for_a_channel(harness: Harness) -> None:
+    reply = harness.command("<@U0ANA|ana> thanks", channel_id="D0GIVER")
+    assert "Kudos are for everyone to see, so they need a channel" in reply["text"]
+    assert harness.fake.calls_to("chat.postMessage") == []
+
+    harness.command("", channel_id="D0GIVER")
+    view = harness.fake.calls_to("views.open")[0].params["view"]
+    assert [b["block_id"] for b in view["blocks"]] == ["kudos_recipients", "kudos_message", "kudos_channel"]
+    body = submission(
+        "V0DM", users=[ANA], message="thanks!", metadata={"channel_id": None, "reason_link": None}
+    )
+    body["view"]["state"]["values"]["kudos_channel"] = {
+        "channel": {"type": "conversations_select", "selected_conversation": GENERAL}
+    }
+    harness.interaction(body)
+    assert len(harness.posts(GENERAL)) == 1
