@@ -69,6 +69,39 @@ def insert_pending(
     return kudos.id
 
 
+def insert_tombstone(
+    session: Session,
+    *,
+    team_id: str,
+    dedupe_key: str,
+    giver_id: str,
+    source: str,
+    at: datetime,
+    origin_channel_id: str | None,
+    origin_ts: str | None,
+    event_ts: str | None,
+) -> None:
+    """Records that something was taken back before it was given (a reaction removed before its
+    "added" event was handled), so the late "added" is recognised as old news. Raises IntegrityError
+    when the kudos appeared meanwhile."""
+    session.add(
+        Kudos(
+            team_id=team_id,
+            dedupe_key=dedupe_key,
+            giver_id=giver_id,
+            message="",
+            source=source,
+            status=REVOKED,
+            created_at=at,
+            origin_channel_id=origin_channel_id,
+            origin_ts=origin_ts,
+            revoked_at=at,
+            revoked_event_ts=event_ts,
+        )
+    )
+    session.flush()
+
+
 def delete_kudos(session: Session, *, team_id: str, kudos_id: int) -> None:
     session.execute(delete(KudosValue).where(KudosValue.team_id == team_id, KudosValue.kudos_id == kudos_id))
     session.execute(
@@ -79,21 +112,24 @@ def delete_kudos(session: Session, *, team_id: str, kudos_id: int) -> None:
 
 def mark_posted(
     session: Session, *, team_id: str, kudos_id: int, channel_id: str, ts: str, permalink: str | None
-) -> None:
-    session.execute(
+) -> bool:
+    """False when it was taken back while it was being posted (the reaction was removed meanwhile)."""
+    result = session.execute(
         update(Kudos)
-        .where(Kudos.team_id == team_id, Kudos.id == kudos_id)
+        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status == PENDING)
         .values(status=POSTED, post_channel_id=channel_id, post_ts=ts, permalink=permalink)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_revoked(
     session: Session, *, team_id: str, kudos_id: int, at: datetime, event_ts: str | None
 ) -> bool:
-    """True when this call revoked it (a second revoke of the same kudos changes nothing)."""
+    """True when this call revoked it (a second revoke of the same kudos changes nothing). A kudos
+    still being posted can be revoked too: the poster sees it and takes its post back."""
     result = session.execute(
         update(Kudos)
-        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status == POSTED)
+        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status.in_((PENDING, POSTED)))
         .values(status=REVOKED, revoked_at=at, revoked_event_ts=event_ts)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

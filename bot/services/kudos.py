@@ -268,8 +268,9 @@ class KudosService:
             user_id: self._hours.next_open(now, self._zone(request.team_id, user_id).key)
             for user_id in recipients
         }
+        view = replace(view, post_channel_id=posted.channel_id, post_ts=posted.ts, permalink=permalink)
         with unit_of_work(self._sessions) as session:
-            kudos_store.mark_posted(
+            still_wanted = kudos_store.mark_posted(
                 session,
                 team_id=request.team_id,
                 kudos_id=kudos_id,
@@ -278,7 +279,7 @@ class KudosService:
                 permalink=permalink,
             )
             # Each recipient hears in their own working hours: a DM at 03:00 is not a kindness.
-            for user_id in recipients:
+            for user_id in recipients if still_wanted else ():
                 outbox_store.enqueue(
                     session,
                     team_id=request.team_id,
@@ -289,7 +290,8 @@ class KudosService:
                     deliver_after=deliver_at[user_id],
                     created_at=now,
                 )
-        view = replace(view, post_channel_id=posted.channel_id, post_ts=posted.ts, permalink=permalink)
+        if not still_wanted:
+            self._withdraw(view)  # taken back (the reaction was removed) while we were posting it
         return GiveResult(kudos=view)
 
     def compose(self, message: Outbound) -> KudosView | None:
@@ -305,11 +307,28 @@ class KudosService:
     def revoke_reaction(
         self, *, team_id: str, channel_id: str, message_ts: str, reactor_id: str, event_ts: str | None
     ) -> KudosView | None:
-        """Undoes the kudos a reaction gave; None when there was none (or it was undone already)."""
+        """Undoes the kudos a reaction gave; None when there was none (or it was undone already).
+        A removal handled before its "added" leaves a tombstone, so the late "added" changes nothing."""
+        key = reaction_key(channel_id, message_ts, reactor_id)
+        try:
+            with unit_of_work(self._sessions) as session:
+                if kudos_store.find_by_key(session, team_id=team_id, dedupe_key=key) is None:
+                    kudos_store.insert_tombstone(
+                        session,
+                        team_id=team_id,
+                        dedupe_key=key,
+                        giver_id=reactor_id,
+                        source="reaction",
+                        at=self._clock.now(),
+                        origin_channel_id=channel_id,
+                        origin_ts=message_ts,
+                        event_ts=event_ts,
+                    )
+                    return None
+        except IntegrityError:
+            pass  # the kudos was being given at this very moment: revoke it below
         with unit_of_work(self._sessions) as session:
-            kudos = kudos_store.find_by_key(
-                session, team_id=team_id, dedupe_key=reaction_key(channel_id, message_ts, reactor_id)
-            )
+            kudos = kudos_store.find_by_key(session, team_id=team_id, dedupe_key=key)
             if kudos is None or not kudos_store.mark_revoked(
                 session, team_id=team_id, kudos_id=kudos.id, at=self._clock.now(), event_ts=event_ts
             ):

@@ -264,3 +264,17 @@ def test_kudos_typed_in_a_dm_asks_for_a_channel(harness: Harness) -> None:
     }
     harness.interaction(body)
     assert len(harness.posts(GENERAL)) == 1
+
+
+def test_a_removal_handled_before_its_addition_leaves_nothing_behind(harness: Harness) -> None:
+    harness.fake.add_message(GENERAL, ANA, "Shipped the hotfix", ts=MESSAGE_TS)
+    # Slack's retries can deliver "removed" before the "added" it undoes.
+    harness.event(reaction("reaction_removed", event_id="Ev2", event_ts="1700000060.000300"))
+    harness.event(reaction(event_id="Ev1", event_ts="1700000050.000200"))
+
+    assert harness.fake.calls_to("chat.postMessage") == []
+    assert [k.status for k in kudos_rows(harness)] == ["revoked"]
+
+    harness.event(reaction(event_id="Ev3", event_ts="1700000070.000400"))  # added again, for real
+    assert len(harness.posts(GENERAL)) == 1
+    assert [k.status for k in kudos_rows(harness)] == ["posted"]
