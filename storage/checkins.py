@@ -70,10 +70,16 @@ def active_for(session: Session, *, team_id: str, requester_id: str) -> list[Che
     )
 
 
-def all_active(session: Session, *, limit: int) -> list[Checkin]:
-    """For the planner: active check-ins in every workspace (each row carries its team_id)."""
+def all_active(session: Session, *, after_id: int, limit: int) -> list[Checkin]:
+    """For the planner: active check-ins in every workspace (each row carries its team_id), a page
+    at a time (ids above `after_id`)."""
     return list(
-        session.scalars(select(Checkin).where(Checkin.status == ACTIVE).order_by(Checkin.id).limit(limit))
+        session.scalars(
+            select(Checkin)
+            .where(Checkin.status == ACTIVE, Checkin.id > after_id)
+            .order_by(Checkin.id)
+            .limit(limit)
+        )
     )
 
 

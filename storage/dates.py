@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import Person, PersonDates
@@ -45,13 +45,28 @@ def in_team(session: Session, *, team_id: str) -> list[PersonDates]:
     return list(session.scalars(select(PersonDates).where(PersonDates.team_id == team_id)))
 
 
-def everyone_active(session: Session, *, limit: int) -> list[tuple[PersonDates, str]]:
-    """Every workspace's shared dates with the person's cached zone, deactivated people left out."""
+def everyone_active(session: Session, *, after: tuple[str, str], limit: int) -> list[tuple[PersonDates, str]]:
+    """Every workspace's shared dates with the person's cached zone, deactivated people left out, a
+    page at a time: rows after the (team id, user id) `after`."""
+    team_id, user_id = after
     rows = session.execute(
         select(PersonDates, Person.tz)
         .outerjoin(Person, (Person.team_id == PersonDates.team_id) & (Person.user_id == PersonDates.user_id))
         .where((Person.is_deleted.is_(None)) | (Person.is_deleted.is_(False)))
+        .where(tuple_(PersonDates.team_id, PersonDates.user_id) > tuple_(team_id, user_id))
+        .order_by(PersonDates.team_id, PersonDates.user_id)
         .limit(limit)
+    ).all()
+    return [(dates, tz or "UTC") for dates, tz in rows]
+
+
+def active_in_team(session: Session, *, team_id: str) -> list[tuple[PersonDates, str]]:
+    """One workspace's shared dates with the person's cached zone, deactivated people left out."""
+    rows = session.execute(
+        select(PersonDates, Person.tz)
+        .outerjoin(Person, (Person.team_id == PersonDates.team_id) & (Person.user_id == PersonDates.user_id))
+        .where(PersonDates.team_id == team_id)
+        .where((Person.is_deleted.is_(None)) | (Person.is_deleted.is_(False)))
     ).all()
     return [(dates, tz or "UTC") for dates, tz in rows]
 

@@ -124,13 +124,14 @@ def open_for_promisee(session: Session, *, team_id: str, user_id: str) -> list[P
     )
 
 
-def overdue(session: Session, *, now: datetime, limit: int) -> list[Promise]:
-    """Open promises past due, in every workspace (each row carries its team_id)."""
+def overdue(session: Session, *, now: datetime, after_id: int, limit: int) -> list[Promise]:
+    """Open promises past due, in every workspace (each row carries its team_id), a page at a time
+    (ids above `after_id`)."""
     return list(
         session.scalars(
             select(Promise)
-            .where(Promise.status == OPEN, Promise.due_at < now)
-            .order_by(Promise.due_at)
+            .where(Promise.status == OPEN, Promise.due_at < now, Promise.id > after_id)
+            .order_by(Promise.id)
             .limit(limit)
         )
     )

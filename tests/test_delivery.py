@@ -252,3 +252,18 @@ def test_a_message_past_its_expiry_is_cancelled_not_sent(harness: Harness) -> No
         "cancelled",
         "too late to be worth sending",
     )
+
+
+def test_planners_page_through_every_row(harness: Harness, monkeypatch: Any) -> None:
+    import bot.services.promises as promises_module
+
+    h = harness
+    monkeypatch.setattr(promises_module, "PAGE", 2)  # five overdue promises span three pages
+    for n in range(5):
+        promise_to_contact(h, n, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # the next working morning after they were due
+
+    h.app.services.delivery.plan()
+
+    nudges = [row for row in rows(h) if row.dedupe_key.endswith(":nudge:1")]
+    assert len(nudges) == 5

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,6 +29,7 @@ from storage import channels as channels_store
 from storage import dates as dates_store
 from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
+from storage.models import PersonDates
 
 POST = "celebration.post"
 DM = "celebration.dm"
@@ -339,7 +340,7 @@ class CelebrationService:
         """Today's and tomorrow's celebrations in each person's zone, at the workspace's hour."""
         planned = 0
         settings_by_team: dict[str, tuple[str | None, int, str, bool]] = {}
-        for row, tz in dates_store.everyone_active(session, limit=20_000):
+        for row, tz in _dated_people(session):
             if row.team_id not in settings_by_team:
                 settings = self._workspaces.get(row.team_id)
                 settings_by_team[row.team_id] = (
@@ -459,8 +460,8 @@ class CelebrationService:
         with unit_of_work(self._sessions) as session:
             rows = [
                 row
-                for row, row_tz in dates_store.everyone_active(session, limit=20_000)
-                if row.team_id == message.team_id and row_tz == tz
+                for row, row_tz in dates_store.active_in_team(session, team_id=message.team_id)
+                if row_tz == tz
             ]
             celebrations = [
                 c
@@ -509,6 +510,13 @@ class CelebrationService:
         except DeliveryError:
             tz = "UTC"
         return self._clock.now().astimezone(zone_of(tz)).date()
+
+
+def _dated_people(session: Session) -> Iterator[tuple[PersonDates, str]]:
+    after = ("", "")
+    while page := dates_store.everyone_active(session, after=after, limit=500):
+        yield from page
+        after = (page[-1][0].team_id, page[-1][0].user_id)
 
 
 def _celebrations(

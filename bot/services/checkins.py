@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -209,7 +210,7 @@ class CheckinService:
     def plan_due(self, session: Session, now: datetime) -> int:
         """Enqueues the latest occurrence that has come (one catch-up, not a pile) and moves on."""
         planned = 0
-        for checkin in checkin_store.all_active(session, limit=5000):
+        for checkin in self._active_pages(session):
             if checkin.requester_id is None:
                 continue
             person = people_store.get(session, team_id=checkin.team_id, user_id=checkin.requester_id)
@@ -239,6 +240,13 @@ class CheckinService:
             ):
                 planned += 1
         return planned
+
+    @staticmethod
+    def _active_pages(session: Session) -> Iterator[Checkin]:
+        after = 0
+        while page := checkin_store.all_active(session, after_id=after, limit=500):
+            yield from page
+            after = page[-1].id
 
     def compose(self, message: Outbound) -> CheckinNotice | None:
         try:

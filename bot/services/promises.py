@@ -8,6 +8,7 @@ promise already kept is cancelled, not sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
@@ -515,7 +516,9 @@ class PromiseService:
     def plan_nudges(self, session: Session, now: datetime) -> int:
         """Overdue promises: a nudge on each of the next working mornings (3), then weekly."""
         planned = 0
-        for promise in promise_store.overdue(session, now=now, limit=1000):
+        for promise in _pages(
+            lambda after: promise_store.overdue(session, now=now, after_id=after, limit=PAGE)
+        ):
             if promise.promiser_id is None:
                 continue
             person = people_store.get(session, team_id=promise.team_id, user_id=promise.promiser_id)
@@ -554,6 +557,17 @@ class PromiseService:
             ):
                 planned += 1
         return planned
+
+
+PAGE = 500
+
+
+def _pages(fetch: Callable[[int], list[Promise]]) -> Iterator[Promise]:
+    """Every row, a page at a time, so no planner silently stops at a limit."""
+    after = 0
+    while page := fetch(after):
+        yield from page
+        after = page[-1].id
 
 
 def _past(at: datetime) -> DueDateError:
