@@ -424,3 +424,18 @@ def test_the_optional_heads_up_reaches_teammates_the_day_before(harness: Harness
         f"Heads-up: tomorrow we celebrate <@{ANA}>'s birthday :birthday:. A note in <#{CELEBRATIONS}> would make their day."
     )
     assert h.posts(GIVER) == [] and h.posts(ANA) == [] and h.posts("U0BOT") == []
+
+
+def test_the_monday_rule_celebrates_a_little_late(harness: Harness) -> None:
+    h = harness
+    h.fake.add_channel(CELEBRATIONS, "celebrations")
+    h.configure(celebrations_channel_id=CELEBRATIONS, weekend_rule="monday")
+    cmd(h, "/birthday", "21 November")  # Saturday
+
+    tick(h, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    assert h.posts(CELEBRATIONS) == []
+    tick(h, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    assert f"Happy birthday, <@{GIVER}>! (for Saturday, 21 November)" in texts(
+        h.posts(CELEBRATIONS)[0]["blocks"]
+    )
+    assert "A little late: the day itself was Saturday." in texts(h.posts(GIVER)[0]["blocks"])
