@@ -505,11 +505,7 @@ class CelebrationService:
         return CelebrationDM(posted_on=posted_on, celebration=matching[0]) if matching else None
 
     def _local_today(self, team_id: str, user_id: str) -> date:
-        try:
-            tz = self._people.get(team_id, user_id).tz
-        except DeliveryError:
-            tz = "UTC"
-        return self._clock.now().astimezone(zone_of(tz)).date()
+        return self._clock.now().astimezone(zone_of(self._people.tz(team_id, user_id))).date()
 
 
 def _dated_people(session: Session) -> Iterator[tuple[PersonDates, str]]:

@@ -17,7 +17,6 @@ from bot.clock import Clock
 from bot.services.delivery import DeliveryService, Outbound
 from bot.services.hours import MORNING, WorkingHours, zone_of
 from bot.services.people import PeopleService
-from bot.services.ports import DeliveryError
 from storage import checkins as checkin_store
 from storage import outbox as outbox_store
 from storage import people as people_store
@@ -317,10 +316,7 @@ class CheckinService:
         return checkin
 
     def _tz(self, team_id: str, user_id: str) -> str:
-        try:
-            return self._people.get(team_id, user_id).tz
-        except DeliveryError:
-            return "UTC"
+        return self._people.tz(team_id, user_id)
 
     @staticmethod
     def _tz_cached(session: Session, checkin: Checkin) -> str:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.hours import WorkingHours
+from bot.services.hours import WorkingHours, zone_of
 from bot.services.people import PeopleService
 from bot.services.ports import CANNOT_POST_REASONS, DeliveryError, Messenger
 from bot.services.workspaces import WorkspaceService
@@ -403,20 +403,10 @@ class KudosService:
                 raise SelfKudos()
             # Thanking your own group is fine; you just are not one of the recipients.
             recipients = tuple(user_id for user_id in recipients if user_id != request.giver_id)
-        bots: list[str] = []
-        inactive: list[str] = []
-        for user_id in recipients:
-            try:
-                person = self._people.get(request.team_id, user_id)
-            except DeliveryError as error:
-                if not error.gone:
-                    raise PlatformBusy(error.reason, error.retry_after) from None
-                inactive.append(user_id)
-                continue
-            if person.is_bot:
-                bots.append(user_id)
-            elif person.is_deleted:
-                inactive.append(user_id)
+        try:
+            bots, inactive = self._people.sort_out(request.team_id, recipients)
+        except DeliveryError as error:
+            raise PlatformBusy(error.reason, error.retry_after) from None
         if bots:
             raise BotRecipient(bots)
         if inactive:
@@ -452,10 +442,7 @@ class KudosService:
             raise AllowanceExhausted(allowance, wanted, max(allowance - given, 0))
 
     def _zone(self, team_id: str, user_id: str) -> ZoneInfo:
-        try:
-            return ZoneInfo(self._people.get(team_id, user_id).tz)
-        except (DeliveryError, ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        return zone_of(self._people.tz(team_id, user_id))
 
     def _forget(self, team_id: str, kudos_id: int) -> None:
         with unit_of_work(self._sessions) as session:

@@ -54,6 +54,32 @@ class PeopleService:
         self.remember(person)
         return person
 
+    def tz(self, team_id: str, user_id: str) -> str:
+        """The person's IANA zone; UTC when the platform cannot say and nothing is cached."""
+        try:
+            return self.get(team_id, user_id).tz
+        except DeliveryError:
+            return "UTC"
+
+    def sort_out(self, team_id: str, user_ids: tuple[str, ...]) -> tuple[list[str], list[str]]:
+        """(bots, people who are gone) among `user_ids`. A platform hiccup is raised as DeliveryError,
+        never mistaken for somebody having left."""
+        bots: list[str] = []
+        gone: list[str] = []
+        for user_id in user_ids:
+            try:
+                person = self.get(team_id, user_id)
+            except DeliveryError as error:
+                if not error.gone:
+                    raise
+                gone.append(user_id)
+                continue
+            if person.is_bot:
+                bots.append(user_id)
+            elif person.is_deleted:
+                gone.append(user_id)
+        return bots, gone
+
     def remember(self, person: PersonInfo) -> None:
         try:
             with unit_of_work(self._sessions) as session:

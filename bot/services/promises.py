@@ -252,20 +252,10 @@ class PromiseService:
             raise NoPromisee()
         if request.promiser_id in promisee_ids:
             raise SelfPromise()
-        bots: list[str] = []
-        inactive: list[str] = []
-        for user_id in promisee_ids:
-            try:
-                person = self._people.get(request.team_id, user_id)
-            except DeliveryError as error:
-                if not error.gone:
-                    raise PromiseBusy(error.reason, error.retry_after) from None
-                inactive.append(user_id)
-                continue
-            if person.is_bot:
-                bots.append(user_id)
-            elif person.is_deleted:
-                inactive.append(user_id)
+        try:
+            bots, inactive = self._people.sort_out(request.team_id, promisee_ids)
+        except DeliveryError as error:
+            raise PromiseBusy(error.reason, error.retry_after) from None
         if bots:
             raise BotPromisee(bots)
         if inactive:
@@ -483,10 +473,7 @@ class PromiseService:
         return promise
 
     def _tz(self, team_id: str, user_id: str) -> str:
-        try:
-            return self._people.get(team_id, user_id).tz
-        except DeliveryError:
-            return "UTC"
+        return self._people.tz(team_id, user_id)
 
     # ---------------------------------------------------------------- the delivery engine's side
 
