@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.slack.parse import KudosText, kudos_text
+from handlers.slack.parse import Addressed, KudosText, addressed, kudos_text
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,22 @@ from handlers.slack.parse import KudosText, kudos_text
 )
 def test_kudos_text(text: str, expected: KudosText) -> None:
     assert kudos_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "many", "expected"),
+    [
+        (
+            "<@U0ANA|ana> <@U0BEN> the deck by Friday",
+            True,
+            Addressed(("U0ANA", "U0BEN"), None, "the deck by Friday"),
+        ),
+        ("<@U0ANA|ana> <@U0BEN> every week", False, Addressed(("U0ANA",), None, "<@U0BEN> every week")),
+        ('"Jane at ACME" call back tomorrow', True, Addressed((), "Jane at ACME", "call back tomorrow")),
+        ("“Jane” every 6 months", False, Addressed((), "Jane", "every 6 months")),
+        ("the deck by Friday", True, Addressed((), None, "the deck by Friday")),
+        ('"unclosed quote by Friday', True, Addressed((), None, '"unclosed quote by Friday')),
+    ],
+)
+def test_addressed(text: str, many: bool, expected: Addressed) -> None:
+    assert addressed(text, many=many) == expected

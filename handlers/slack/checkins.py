@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.services.checkins import CheckinRefused, CheckinRequest
-from handlers.slack import checkin_blocks
+from handlers.slack import checkin_blocks, parse
 from handlers.slack.blocks import Rendered
 from handlers.slack.container import services_of
-
-_LEADING_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*")
-_LEADING_CONTACT = re.compile(r'^\s*["“”]([^"“”]{1,200})["“”]\s*')
 
 
 def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -31,20 +27,14 @@ def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
     if word == "stop":
         _stop_command(ack, services, team_id, user_id, text[len(word) :].strip())
         return
-    contact_user_id: str | None = None
-    contact_name: str | None = None
-    rest = text
-    if match := _LEADING_USER.match(rest):
-        contact_user_id, rest = match.group(1), rest[match.end() :]
-    elif quoted := _LEADING_CONTACT.match(rest):
-        contact_name, rest = quoted.group(1).strip(), rest[quoted.end() :]
+    who = parse.addressed(text, many=False)
     request = CheckinRequest(
         team_id=team_id,
         requester_id=user_id,
         dedupe_key=f"command:{command['trigger_id']}",
-        contact_user_id=contact_user_id,
-        contact_name=contact_name,
-        text=rest,
+        contact_user_id=who.user_ids[0] if who.user_ids else None,
+        contact_name=who.contact_name,
+        text=who.rest,
     )
     try:
         made = services.checkins.make(request)
@@ -56,14 +46,13 @@ def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
 
 def _stop_command(ack: Ack, services: Any, team_id: str, user_id: str, who: str) -> None:
     checkins, tz = services.checkins.active(team_id=team_id, user_id=user_id)
-    user = _LEADING_USER.match(who)
-    quoted = _LEADING_CONTACT.match(who)
-    name = (quoted.group(1) if quoted else who).strip().casefold()
+    named = parse.addressed(who, many=False)
+    name = (named.contact_name or who).strip().casefold()
     matching = [
         c
         for c in checkins
-        if (user and c.contact_user_id == user.group(1))
-        or (not user and name and (c.contact_name or "").casefold() == name)
+        if (named.user_ids and c.contact_user_id == named.user_ids[0])
+        or (not named.user_ids and name and (c.contact_name or "").casefold() == name)
     ]
     if not matching:
         # Nothing named, or nothing matched: show them all, each with its Stop button.

@@ -49,3 +49,28 @@ def kudos_text(text: str) -> KudosText:
 def first_word(text: str) -> str:
     words = text.strip().split(maxsplit=1)
     return words[0].lower() if words else ""
+
+
+_LEADING_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*")
+_LEADING_CONTACT = re.compile(r'^\s*["“”]([^"“”]{1,200})["“”]\s*')
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """`<@U1> <@U2> the rest` or `"Jane at ACME" the rest`: who it is about, and what follows."""
+
+    user_ids: tuple[str, ...]
+    contact_name: str | None
+    rest: str
+
+
+def addressed(text: str, *, many: bool = True) -> Addressed:
+    rest = text
+    user_ids: list[str] = []
+    while (match := _LEADING_USER.match(rest)) and (many or not user_ids):
+        user_ids.append(match.group(1))
+        rest = rest[match.end() :]
+    contact: str | None = None
+    if not user_ids and (quoted := _LEADING_CONTACT.match(rest)):
+        contact, rest = quoted.group(1).strip(), rest[quoted.end() :]
+    return Addressed(user_ids=tuple(dict.fromkeys(user_ids)), contact_name=contact, rest=rest.strip())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,14 +13,11 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.services.ports import DeliveryError
 from bot.services.promises import PromiseRefused, PromiseRequest, PromiseView
-from handlers.slack import blocks, promise_blocks
+from handlers.slack import blocks, parse, promise_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.container import Services, services_of
 
 log = logging.getLogger(__name__)
-
-_LEADING_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*")
-_LEADING_CONTACT = re.compile(r'^\s*["“”]([^"“”]{1,200})["“”]\s*')
 
 
 def promise_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -35,21 +31,14 @@ def promise_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
     if word == "list":
         _ack(ack, promise_blocks.promise_list(services.promises.lists(team_id=team_id, user_id=user_id)))
         return
-    promisee_ids: list[str] = []
-    contact: str | None = None
-    rest = text
-    while match := _LEADING_USER.match(rest):
-        promisee_ids.append(match.group(1))
-        rest = rest[match.end() :]
-    if not promisee_ids and (quoted := _LEADING_CONTACT.match(rest)):
-        contact, rest = quoted.group(1).strip(), rest[quoted.end() :]
+    who = parse.addressed(text)
     request = PromiseRequest(
         team_id=team_id,
         promiser_id=user_id,
         dedupe_key=f"command:{command['trigger_id']}",
-        promisee_ids=tuple(promisee_ids),
-        contact_name=contact,
-        text=rest,
+        promisee_ids=who.user_ids,
+        contact_name=who.contact_name,
+        text=who.rest,
         channel_id=command.get("channel_id"),
     )
     try:
