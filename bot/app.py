@@ -21,7 +21,7 @@ from bot.services.promises import PromiseService
 from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
-from bot.workers import Workers
+from bot.workers import Coalesced, Workers
 from handlers.slack.container import Services
 from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
@@ -84,6 +84,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         workspaces=workspaces,
         messenger=messenger,
         follow_ups=workers.follow_ups,
+        deliver_soon=Coalesced(delivery.deliver_due, workers.follow_ups),
     )
     bolt = App(
         client=client,

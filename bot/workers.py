@@ -83,3 +83,36 @@ class Workers:
     def shutdown(self) -> None:
         self.listeners.shutdown(wait=True)
         self.follow_ups.shutdown(wait=True)
+
+
+class Coalesced:
+    """Runs `work` on `pool` soon, however often it is asked for: asks that arrive while a run is
+    queued or under way fold into one more run after it. A burst of a thousand kudos becomes a few
+    delivery passes, not a thousand."""
+
+    def __init__(self, work: Callable[[], object], pool: WorkPool) -> None:
+        self._work = work
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        self._pool.submit(self._run)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._work()
+            except Exception:
+                log.exception("incident %s: a coalesced run failed", uuid.uuid4().hex[:8])
+            with self._lock:
+                if not self._again:
+                    self._running = False
+                    return
+                self._again = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_bolt import BoltContext
@@ -37,6 +38,8 @@ class Services:
     messenger: SlackMessenger
     # Slow work after an ack runs here, so acknowledgements never wait behind it.
     follow_ups: WorkPool
+    # Sends what is due now without waiting for the scheduler's next pass; a burst folds into one.
+    deliver_soon: Callable[[], None]
 
 
 def services_of(context: BoltContext) -> Services:

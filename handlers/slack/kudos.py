@@ -97,7 +97,7 @@ def _give_for_command(services: Services, request: KudosRequest, respond: Respon
     if not result.duplicate and result.kudos.post_channel_id != request.channel_id:
         _respond(respond, blocks.kudos_sent_elsewhere(result.kudos))
     # The recipients' DMs are outbox rows: the ones due now go out now, not at the next scheduler pass.
-    services.delivery.deliver_due()
+    services.deliver_soon()
 
 
 def kudos_modal_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -140,7 +140,7 @@ def _give_for_modal(services: Services, request: KudosRequest) -> None:
         # The form is closed by now, so the explanation goes to the giver's DMs.
         _tell(services, request.giver_id, blocks.refusal(error))
         return
-    services.delivery.deliver_due()
+    services.deliver_soon()
 
 
 def give_kudos_shortcut(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -205,7 +205,7 @@ def _give_for_reaction(services: Services, team_id: str, event: dict[str, Any]) 
         except DeliveryError as failure:
             log.info("could not explain a refused reaction kudos: %s", failure.reason)
         return
-    services.delivery.deliver_due()
+    services.deliver_soon()
 
 
 def on_reaction_removed(event: dict[str, Any], context: BoltContext) -> None:

@@ -26,7 +26,7 @@ def on_team_join(event: dict[str, Any], context: BoltContext) -> None:
 
 def _welcome(services: Services, person: Any) -> None:
     if services.welcomes.joined_workspace(person):
-        services.delivery.deliver_due()
+        services.deliver_soon()
 
 
 def on_user_change(event: dict[str, Any], context: BoltContext) -> None:
@@ -39,7 +39,7 @@ def on_member_joined_channel(event: dict[str, Any], context: BoltContext) -> Non
     team_id = context.team_id or event.get("team") or ""
     services.celebrations.member_joined(team_id=team_id, channel_id=event["channel"], user_id=event["user"])
     if services.welcomes.joined_channel(team_id=team_id, user_id=event["user"], channel_id=event["channel"]):
-        services.follow_ups.submit(services.delivery.deliver_due)
+        services.deliver_soon()
 
 
 def on_member_left_channel(event: dict[str, Any], context: BoltContext) -> None:
@@ -136,7 +136,7 @@ def on_wave(
     services = services_of(context)
     newcomer_id, waver_id = action.get("value") or "", body["user"]["id"]
     if services.welcomes.wave(team_id=body["team"]["id"], newcomer_id=newcomer_id, waver_id=waver_id):
-        services.delivery.deliver_due()
+        services.deliver_soon()
         text = f"Wave sent to <@{newcomer_id}> 👋"
     elif newcomer_id == waver_id:
         text = "That's you! Everyone else can wave at you, though."

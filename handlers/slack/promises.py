@@ -47,7 +47,7 @@ def promise_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
         _ack(ack, promise_blocks.refusal(error))
         return
     _ack(ack, promise_blocks.confirmation(made))
-    _deliver_soon(services)
+    services.deliver_soon()
 
 
 def on_promise_button(
@@ -101,7 +101,7 @@ def on_promise_button(
         text, block_list = promise_blocks.refusal(error)
         respond(text=text, blocks=block_list, response_type="ephemeral", replace_original=False)
         return
-    _deliver_soon(services)
+    services.deliver_soon()
 
 
 def on_say_thanks(
@@ -149,7 +149,7 @@ def on_eta_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
         return
     ack()
     _reply_to(metadata, promise_blocks.closed_reminder(updated, services.promises.tz_of(team_id, user_id)))
-    _deliver_soon(services)
+    services.deliver_soon()
 
 
 def on_cancel_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -166,7 +166,7 @@ def on_cancel_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         return
     ack()
     _reply_to(metadata, promise_blocks.closed_reminder(cancelled, services.promises.tz_of(team_id, user_id)))
-    _deliver_soon(services)
+    services.deliver_soon()
 
 
 def promise_shortcut(ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -232,7 +232,7 @@ def on_promise_modal_submit(
             services.messenger.direct_message(request.promiser_id, promise_blocks.confirmation(made))
         except DeliveryError as error:
             log.warning("could not confirm promise %s: %s", made.promise.id, error.reason)
-    _deliver_soon(services)
+    services.deliver_soon()
 
 
 def _open_promise(services: Services, team_id: str, promise_id: int, user_id: str) -> PromiseView:
@@ -284,11 +284,6 @@ def _ack(ack: Ack, rendered: Rendered) -> None:
 def _replace(respond: Respond, rendered: Rendered) -> None:
     text, block_list = rendered
     respond(text=text, blocks=block_list, replace_original=True)
-
-
-def _deliver_soon(services: Services) -> None:
-    """Messages this change caused go out now instead of at the scheduler's next pass."""
-    services.follow_ups.submit(services.delivery.deliver_due)
 
 
 def register(app: App) -> None:
