@@ -40,7 +40,9 @@ def serve_fake() -> None:
         fake.add_channel("C0GENERAL", "general")
         print(fake.url, flush=True)
         sys.stdin.read()  # until the driver closes our stdin
-        posts = [c for c in fake.calls_to("chat.postMessage") if c.ok and c.params.get("channel") == "C0GENERAL"]
+        posts = [
+            c for c in fake.calls_to("chat.postMessage") if c.ok and c.params.get("channel") == "C0GENERAL"
+        ]
         print(json.dumps({"posts": len(posts)}), flush=True)
 
 
@@ -156,7 +158,9 @@ def drive(requests: int, concurrency: int) -> int:
             f"{values[-1] * 1e3:8.1f} {p50 / base:15.1f}"
         )
     print(f"slowest ack: {max(v[-1] for v in runs.values()):.2f} s (Slack's budget: 3 s)")
-    print(f"public kudos posts made after the acks: {delivered} (expected {requests}; DMs wait in the outbox)")
+    print(
+        f"public kudos posts made after the acks: {delivered} (expected {requests}; DMs wait in the outbox)"
+    )
     return 0
 
 

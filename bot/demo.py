@@ -34,8 +34,14 @@ CAST = {
     "U0BEN": ("ben", "Asia/Tokyo"),
     "U0CAL": ("cal", "Europe/Berlin"),
     "U0DEPLOY": ("deploybot", "UTC"),
+    "U0NOR": ("nora", "Europe/Paris"),
 }
-CHANNELS = {"C0GENERAL": "general", "C0SECRET": "secret-project"}
+CHANNELS = {
+    "C0GENERAL": "general",
+    "C0SECRET": "secret-project",
+    "C0HELLO": "say-hello",
+    "C0PARTY": "celebrations",
+}
 
 
 class Scene:
@@ -130,6 +136,27 @@ class Scene:
             print(f"  {name} sees (only visible to you): {self._message_text(reply)}")
         self.show_new_calls()
 
+    def join(self, user_id: str) -> None:
+        """Someone new joins the workspace (Slack's team_join event)."""
+        name, tz = CAST[user_id]
+        print(f"\n▶ {name} joins the workspace")
+        self.sender.event(
+            {
+                "token": "demo",
+                "team_id": TEAM,
+                "api_app_id": "A0DEMO",
+                "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+                "event": {
+                    "type": "team_join",
+                    "user": {"id": user_id, "name": name, "tz": tz, "profile": {"display_name": name}},
+                },
+            }
+        )
+        self.show_new_calls()
+
     def react(
         self, user_id: str, reaction: str, channel_id: str, ts: str, author_id: str, *, added: bool = True
     ) -> None:
@@ -221,6 +248,8 @@ class Scene:
             .replace(":handshake:", "🤝")
             .replace(":alarm_clock:", "⏰")
             .replace(":white_check_mark:", "✅")
+            .replace(":wave:", "👋")
+            .replace(":birthday:", "🎂")
         )
 
 
@@ -232,6 +261,8 @@ def play() -> int:
         fake.add_channel("C0GENERAL", "general")
         fake.add_channel("C0SECRET", "secret-project", bot_is_member=False)
         fake.add_usergroup("S0DESIGN", "design", ["U0ANA", "U0BEN"])
+        fake.add_channel("C0HELLO", "say-hello")
+        fake.add_channel("C0PARTY", "celebrations")
         settings = Settings(
             SLACK_BOT_TOKEN=SecretStr("xoxb-demo"),
             SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
@@ -243,6 +274,12 @@ def play() -> int:
         upgrade(engine)
         clock = FrozenClock(WEDNESDAY)
         app = build_app(settings, engine=engine, clock=clock)
+        workspace = app.services.workspaces.get(TEAM)
+        app.services.workspaces.save(
+            workspace.model_copy(
+                update={"welcome_channel_id": "C0HELLO", "celebrations_channel_id": "C0PARTY"}
+            )
+        )
         server = RunningServer(app.web)
         try:
             print("ExtraMile demo: the real bot, a fake Slack workspace (Acme), a fresh SQLite database.")
@@ -264,6 +301,10 @@ def play() -> int:
             scene.later(datetime(2026, 11, 20, 13, 0, tzinfo=UTC), "two hours before Gia's promise is due")
             scene.click("U0GIA", "Done")
             scene.later(datetime(2026, 11, 20, 14, 0, tzinfo=UTC), "09:00 in New York")
+            scene.join("U0NOR")
+            scene.click("U0ANA", "Wave 👋")
+            scene.command("U0BEN", "14 March", name="/birthday")
+            scene.later(datetime(2027, 3, 12, 0, 0, tzinfo=UTC), "Friday 12 March, 09:00 in Tokyo")
             print(
                 "\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run` (see README)."
             )

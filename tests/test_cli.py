@@ -299,6 +299,9 @@ def test_the_demo_plays_the_whole_scene(tmp_path: Path) -> None:
         "gia's DMs: ⏰ Coming up: @ana is waiting on *send the pricing deck*",
         "gia's message becomes: ✅ Done: *send the pricing deck*. @ana has been told.",
         "ana's DMs: ✅ @gia got back to you about *send the pricing deck*: done, on time. · [Say thanks]",
+        "#say-hello: 👋 Please welcome @nora, who just joined! Say hi, or send a wave. · [Wave 👋]",
+        "nora's DMs: @ana waved at you 👋",
+        "#celebrations: 🎂 Happy birthday, @ben! (for Sunday, 14 March)",
     ):
         assert line in out, line
     assert not list(tmp_path.glob("*.db"))  # the demo leaves nothing behind

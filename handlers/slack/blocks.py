@@ -66,7 +66,7 @@ KUDOS_USAGE = (
 )
 
 
-def _blocks(*blocks: Block) -> list[dict[str, Any]]:
+def block_dicts(*blocks: Block) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
 
@@ -102,7 +102,7 @@ def kudos_announcement(kudos: KudosView) -> Rendered:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if context:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context))]))
-    return headline.removeprefix(":clap: "), _blocks(*blocks)
+    return headline.removeprefix(":clap: "), block_dicts(*blocks)
 
 
 def kudos_recipient_dm(kudos: KudosView) -> Rendered:
@@ -125,7 +125,7 @@ def kudos_recipient_dm(kudos: KudosView) -> Rendered:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if links:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links))]))
-    return text, _blocks(*blocks)
+    return text, block_dicts(*blocks)
 
 
 def kudos_sent_elsewhere(kudos: KudosView) -> Rendered:
@@ -135,7 +135,7 @@ def kudos_sent_elsewhere(kudos: KudosView) -> Rendered:
         else f"in <#{kudos.post_channel_id}>"
     )
     text = f"Sent! Your kudos to {_people(kudos.recipient_ids)} is {where}."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def refusal(error: KudosRefused) -> Rendered:
@@ -144,7 +144,7 @@ def refusal(error: KudosRefused) -> Rendered:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if isinstance(error, NoRecipients | EmptyMessage):
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=KUDOS_USAGE.splitlines()[0])]))
-    return text, _blocks(*blocks)
+    return text, block_dicts(*blocks)
 
 
 def refusal_text(error: KudosRefused) -> str:
@@ -191,7 +191,7 @@ def refusal_text(error: KudosRefused) -> str:
 
 
 def kudos_help() -> Rendered:
-    return "How to use /kudos", _blocks(
+    return "How to use /kudos", block_dicts(
         SectionBlock(text=MarkdownTextObject(text="*Say thanks with `/kudos`* :clap:")),
         SectionBlock(text=MarkdownTextObject(text=KUDOS_USAGE)),
     )
@@ -208,7 +208,7 @@ def leaderboard(board: Leaderboard) -> Rendered:
             return empty
         return "\n".join(f"{rank}. <@{user_id}> · {count}" for rank, (user_id, count) in enumerate(rows, 1))
 
-    return title, _blocks(
+    return title, block_dicts(
         HeaderBlock(text=PlainTextObject(text=title)),
         SectionBlock(
             fields=[
@@ -314,9 +314,9 @@ def kudos_need_a_channel() -> Rendered:
         "Kudos are for everyone to see, so they need a channel. Type `/kudos @name ...` in a channel, "
         "or `/kudos` on its own here to pick one."
     )
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def unexpected_error(incident_id: str) -> Rendered:
     text = f"Sorry, something went wrong on my side and nothing was sent. If it keeps happening, tell your admin: incident `{incident_id}`."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))

@@ -28,7 +28,7 @@ from bot.services.checkins import (
     NotYourCheckin,
     SelfCheckin,
 )
-from handlers.slack.blocks import Rendered, _blocks
+from handlers.slack.blocks import Rendered, block_dicts
 from handlers.slack.promise_blocks import when
 
 DONE = "checkin_done"
@@ -71,7 +71,7 @@ def confirmation(made: MadeCheckin) -> Rendered:
     blocks.append(
         ActionsBlock(block_id=f"checkin_confirm_{checkin.id}", elements=[_button("Stop", STOP, checkin)])
     )
-    return text, _blocks(*blocks)
+    return text, block_dicts(*blocks)
 
 
 def notice(item: CheckinNotice) -> Rendered:
@@ -91,23 +91,23 @@ def notice(item: CheckinNotice) -> Rendered:
             ],
         )
     )
-    return text, _blocks(*blocks)
+    return text, block_dicts(*blocks)
 
 
 def after_done(checkin: CheckinView, tz: str, *, skipped: bool) -> Rendered:
     lead = ":fast_forward: Skipped." if skipped else ":white_check_mark: Nice, that's the loop closed."
     text = f"{lead} Next check-in with {who(checkin)}: {when(checkin.next_at, tz)}."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def snoozed(at: datetime, tz: str) -> Rendered:
     text = f":zzz: I'll remind you again {when(at, tz)}."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def stopped(checkin: CheckinView) -> Rendered:
     text = f"Stopped: no more check-in reminders for {who(checkin)}."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def listing(checkins: list[CheckinView], tz: str) -> Rendered:
@@ -123,7 +123,7 @@ def listing(checkins: list[CheckinView], tz: str) -> Rendered:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=line), accessory=_button("Stop", STOP, checkin))
         )
-    return "Your check-ins", _blocks(*blocks)
+    return "Your check-ins", block_dicts(*blocks)
 
 
 def refusal(error: CheckinRefused) -> Rendered:
@@ -142,11 +142,11 @@ def refusal(error: CheckinRefused) -> Rendered:
             text = f"The check-in with {who(checkin)} was already stopped. Start it again with `/checkin {who(checkin)} every 2 weeks`."
         case _:
             text = "That didn't work, and nothing changed. Try again, or see `/checkin help`."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def checkin_help() -> Rendered:
-    return "How to use /checkin", _blocks(
+    return "How to use /checkin", block_dicts(
         SectionBlock(text=MarkdownTextObject(text="*Keep in touch with `/checkin`* :wave:")),
         SectionBlock(text=MarkdownTextObject(text=CHECKIN_USAGE)),
     )

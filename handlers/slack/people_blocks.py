@@ -25,7 +25,7 @@ from slack_sdk.models.views import View
 from bot.services.celebrations import Celebration, CelebrationDM, CelebrationPost, HeadsUp, SharedDates
 from bot.services.privacy import Forgotten
 from bot.services.welcomes import WelcomeNotice
-from handlers.slack.blocks import Rendered, _blocks
+from handlers.slack.blocks import Rendered, block_dicts
 
 SHARE_DATES = "welcome_share_dates"
 WAVE = "welcome_wave"
@@ -58,7 +58,7 @@ def _fill(template: str, item: WelcomeNotice) -> str:
 def welcome(item: WelcomeNotice) -> Rendered:
     if item.stage == "dm":
         text = _fill(item.template, item)
-        return text, _blocks(
+        return text, block_dicts(
             SectionBlock(text=MarkdownTextObject(text=text)),
             ActionsBlock(
                 block_id="welcome_actions",
@@ -71,7 +71,7 @@ def welcome(item: WelcomeNotice) -> Rendered:
         )
     if item.stage == "channel":
         text = f"Please welcome <@{item.newcomer_id}>, who just joined! Say hi, or send a wave."
-        return text, _blocks(
+        return text, block_dicts(
             SectionBlock(text=MarkdownTextObject(text=f":wave: {text}")),
             ActionsBlock(
                 block_id="welcome_wave",
@@ -82,9 +82,9 @@ def welcome(item: WelcomeNotice) -> Rendered:
         )
     if item.stage == "wave":
         text = f"<@{item.waver_id}> waved at you 👋"
-        return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+        return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
     text = _fill(item.template, item)
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def _worded(celebration: Celebration, posted_on: date) -> str:
@@ -103,7 +103,7 @@ def _worded(celebration: Celebration, posted_on: date) -> str:
 def celebration_post(post: CelebrationPost) -> Rendered:
     lines = [_worded(c, post.posted_on) for c in post.celebrations]
     text = "Celebrations today" if len(lines) > 1 else lines[0]
-    return text, _blocks(
+    return text, block_dicts(
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
         ContextBlock(elements=[MarkdownTextObject(text="Drop a note in the thread :sparkles:")]),
     )
@@ -119,7 +119,7 @@ def celebration_dm(item: CelebrationDM) -> Rendered:
         text += f" (We're celebrating early: the day itself is {c.on.strftime('%A')}.)"
     elif c.on < item.posted_on:
         text += f" (A little late: the day itself was {c.on.strftime('%A')}.)"
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def heads_up(item: HeadsUp) -> Rendered:
@@ -133,7 +133,7 @@ def heads_up(item: HeadsUp) -> Rendered:
     if c.on != item.posted_on:
         text += f" (the day itself is {c.on.strftime('%A')})"
     text += f". A note in <#{item.channel_id}> would make their day."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def shared(dates: SharedDates, what: str) -> Rendered:
@@ -143,31 +143,33 @@ def shared(dates: SharedDates, what: str) -> Rendered:
     if dates.start_date:
         parts.append(f"start date {dates.start_date.isoformat()}")
     text = f"{what} I have: {', '.join(parts) or 'no dates'}. Change them any time, or `/birthday clear`."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def upcoming(celebrations: list[Celebration]) -> Rendered:
     if not celebrations:
         text = "Nothing to celebrate in the next 30 days (only people who shared their dates show here)."
-        return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+        return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
     lines = []
     for c in celebrations[:50]:
         what = "birthday" if c.kind == "birthday" else f"{c.years} year{'s' if c.years != 1 else ''} with us"
         lines.append(
             f"• {c.on.strftime('%a')} {c.on.day} {calendar.month_abbr[c.on.month]}: <@{c.user_id}>, {what}"
         )
-    return "Coming up", _blocks(
+    return "Coming up", block_dicts(
         HeaderBlock(text=PlainTextObject(text="Coming up in the next 30 days")),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
     )
 
 
 def message(text: str) -> Rendered:
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def birthday_help() -> Rendered:
-    return "Birthdays and anniversaries", _blocks(SectionBlock(text=MarkdownTextObject(text=BIRTHDAY_USAGE)))
+    return "Birthdays and anniversaries", block_dicts(
+        SectionBlock(text=MarkdownTextObject(text=BIRTHDAY_USAGE))
+    )
 
 
 def dates_modal(dates: SharedDates) -> dict[str, Any]:
@@ -227,7 +229,7 @@ def forget_me_confirm() -> Rendered:
             ],
         ),
     ]
-    return "Forget me?", _blocks(*blocks)
+    return "Forget me?", block_dicts(*blocks)
 
 
 def forgotten(result: Forgotten) -> Rendered:
@@ -235,4 +237,4 @@ def forgotten(result: Forgotten) -> Rendered:
         "Done. Your dates and preferences are gone, your reminders are stopped "
         f"({result.messages_cancelled} cancelled), and {result.kudos_anonymised} kudos you gave now read *a former colleague*."
     )
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))

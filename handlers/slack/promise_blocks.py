@@ -42,7 +42,7 @@ from bot.services.promises import (
     SelfPromise,
     WhatTooLong,
 )
-from handlers.slack.blocks import Rendered, _blocks
+from handlers.slack.blocks import Rendered, block_dicts
 
 # Action, callback and block ids Slack echoes back.
 DONE = "promise_done"
@@ -125,7 +125,7 @@ def confirmation(made: MadePromise) -> Rendered:
     text = f"Got it. You'll get back to {_waiting(promise)} about *{promise.what}* by {when(promise.due_at, made.promiser_tz)} (your time)."
     if promise.promisee_ids:
         text += " I've let them know."
-    return text, _blocks(
+    return text, block_dicts(
         SectionBlock(text=MarkdownTextObject(text=text)),
         ContextBlock(
             elements=[MarkdownTextObject(text="I'll remind you before it's due. Wrong time? Set a new one:")]
@@ -150,7 +150,7 @@ def notice(item: PromiseNotice) -> Rendered:
     match item.stage:
         case "heard":
             text = f"{promiser} will get back to you about {what} by {due} (your time)."
-            return text, _blocks(SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *link)
+            return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *link)
         case "before":
             text = f"Coming up: {_waiting(promise)} is waiting on {what} (due {due})."
         case "due":
@@ -162,12 +162,12 @@ def notice(item: PromiseNotice) -> Rendered:
                 text = f"{promiser} is still on {what}: the new ETA is {for_everyone(promise.due_at)}."
             else:
                 text = f"{promiser} is still on {what}: the new ETA is {due} (your time)."
-            return text, _blocks(
+            return text, block_dicts(
                 SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {text}"))
             )
         case "done":
             text = f"{promiser} got back to you about {what}: done, {_lateness(promise.late_by)}."
-            return text, _blocks(
+            return text, block_dicts(
                 SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: {text}")),
                 ActionsBlock(
                     block_id=f"promise_thanks_{promise.id}",
@@ -183,8 +183,8 @@ def notice(item: PromiseNotice) -> Rendered:
             blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
             if promise.close_note:
                 blocks.append(SectionBlock(text=MarkdownTextObject(text=f">{promise.close_note}")))
-            return text, _blocks(*blocks)
-    return text, _blocks(
+            return text, block_dicts(*blocks)
+    return text, block_dicts(
         SectionBlock(text=MarkdownTextObject(text=f":alarm_clock: {text}")), *link, _reminder_buttons(promise)
     )
 
@@ -197,12 +197,12 @@ def closed_reminder(promise: PromiseView, tz: str) -> Rendered:
         text = f"Cancelled: *{promise.what}*. {_waiting(promise)} has been told."
     else:
         text = f":hourglass_flowing_sand: *{promise.what}* is now due {when(promise.due_at, tz)}. I'll remind you again."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def snoozed(at: datetime, tz: str) -> Rendered:
     text = f":zzz: Snoozed. I'll remind you again {when(at, tz)}."
-    return text, _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
 def refusal(error: PromiseRefused) -> Rendered:
@@ -210,7 +210,7 @@ def refusal(error: PromiseRefused) -> Rendered:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if isinstance(error, NoPromisee | NothingPromised | BadDueDate):
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=PROMISE_USAGE.splitlines()[0])]))
-    return text, _blocks(*blocks)
+    return text, block_dicts(*blocks)
 
 
 def refusal_text(error: PromiseRefused) -> str:
@@ -248,7 +248,7 @@ def refusal_text(error: PromiseRefused) -> str:
 
 
 def promise_help() -> Rendered:
-    return "How to use /promise", _blocks(
+    return "How to use /promise", block_dicts(
         SectionBlock(text=MarkdownTextObject(text="*Close the loop with `/promise`* :handshake:")),
         SectionBlock(text=MarkdownTextObject(text=PROMISE_USAGE)),
     )
@@ -276,7 +276,7 @@ def promise_list(lists: PromiseLists) -> Rendered:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Owed to you*\n{lines}")))
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Owed to you:* nothing open.")))
-    return "Your open loops", _blocks(*blocks)
+    return "Your open loops", block_dicts(*blocks)
 
 
 def eta_modal(promise: PromiseView, *, initial: datetime) -> dict[str, Any]:
