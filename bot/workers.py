@@ -103,7 +103,11 @@ class Coalesced:
                 self._again = True
                 return
             self._running = True
-        self._pool.submit(self._run)
+        try:
+            self._pool.submit(self._run)
+        except RuntimeError:  # the pool is shutting down: nothing more will run
+            with self._lock:
+                self._running = False
 
     def _run(self) -> None:
         while True:

@@ -39,14 +39,19 @@ def replace(session: Session, *, team_id: str, channel_id: str, user_ids: Iterab
 
 
 def members_with_zones(session: Session, *, team_id: str, channel_id: str) -> list[tuple[str, str]]:
-    """Active members we know (and their zones); bots, deactivated and forgotten people left out."""
+    """Active members and their zones (UTC until their profile is cached); bots and deactivated people
+    left out. Forgetting a person removes their memberships."""
     rows = session.execute(
         select(ChannelMember.user_id, Person.tz, Person.is_bot, Person.is_deleted)
-        .join(Person, (Person.team_id == ChannelMember.team_id) & (Person.user_id == ChannelMember.user_id))
+        .outerjoin(
+            Person, (Person.team_id == ChannelMember.team_id) & (Person.user_id == ChannelMember.user_id)
+        )
         .where(ChannelMember.team_id == team_id, ChannelMember.channel_id == channel_id)
         .order_by(ChannelMember.user_id)
     ).all()
-    return [(user_id, tz) for user_id, tz, is_bot, is_deleted in rows if not is_bot and not is_deleted]
+    return [
+        (user_id, tz or "UTC") for user_id, tz, is_bot, is_deleted in rows if not is_bot and not is_deleted
+    ]
 
 
 def forget(session: Session, *, team_id: str, user_id: str) -> None:

@@ -45,6 +45,7 @@ def insert_pending(
     origin_channel_id: str | None,
     origin_ts: str | None,
     reason_link: str | None,
+    event_ts: str | None = None,
 ) -> int:
     """Reserves the kudos before anything is posted; raises IntegrityError when the key is taken."""
     kudos = Kudos(
@@ -58,6 +59,7 @@ def insert_pending(
         origin_channel_id=origin_channel_id,
         origin_ts=origin_ts,
         reason_link=reason_link,
+        added_event_ts=event_ts,
         recipients=[
             KudosRecipient(team_id=team_id, user_id=user_id, position=position)
             for position, user_id in enumerate(recipient_ids)
@@ -122,6 +124,13 @@ def mark_posted(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def note_added(session: Session, *, team_id: str, kudos_id: int, event_ts: str) -> None:
+    """Remembers a later "added" for a kudos that stands (a remove-and-add Slack reported late)."""
+    session.execute(
+        update(Kudos).where(Kudos.team_id == team_id, Kudos.id == kudos_id).values(added_event_ts=event_ts)
+    )
+
+
 def mark_revoked(
     session: Session, *, team_id: str, kudos_id: int, at: datetime, event_ts: str | None
 ) -> bool:
@@ -162,7 +171,8 @@ def posted_for_message(session: Session, *, team_id: str, channel_id: str, ts: s
                 Kudos.team_id == team_id,
                 Kudos.origin_channel_id == channel_id,
                 Kudos.origin_ts == ts,
-                Kudos.status == POSTED,
+                # A kudos still being posted is taken back too; its poster withdraws the post.
+                Kudos.status.in_((PENDING, POSTED)),
             )
             .options(selectinload(Kudos.recipients), selectinload(Kudos.values))
         )

@@ -85,6 +85,8 @@ class Kudos(Base):
     permalink: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_event_ts: Mapped[str | None] = mapped_column(String(32))
+    # The latest "reaction added" seen for this kudos: a removal older than it is old news.
+    added_event_ts: Mapped[str | None] = mapped_column(String(32))
 
     recipients: Mapped[list[KudosRecipient]] = relationship(
         back_populates="kudos", cascade="all, delete-orphan", order_by="KudosRecipient.position"

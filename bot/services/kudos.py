@@ -206,7 +206,7 @@ class KudosService:
         self._check_allowance(request, len(recipients))
         return recipients, values
 
-    def give(self, request: KudosRequest) -> GiveResult:
+    def give(self, request: KudosRequest, *, _retried: bool = False) -> GiveResult:
         """Records, posts and notifies once per `dedupe_key`; a repeat returns the first result."""
         existing = self._existing(request)
         if existing is not None:
@@ -228,12 +228,16 @@ class KudosService:
                     origin_channel_id=request.channel_id if request.source == "reaction" else None,
                     origin_ts=request.origin_ts,
                     reason_link=request.reason_link,
+                    event_ts=request.event_ts,
                 )
         except IntegrityError:
-            # The same request, delivered twice at once: the other delivery owns it.
+            # The same request, delivered twice at once: the other delivery owns it. Or a removal's
+            # tombstone got in first; `_existing` has cleared it if this "added" is the later one.
             again = self._existing(request)
             if again is None:
-                raise
+                if _retried:
+                    raise
+                return self.give(request, _retried=True)
             return GiveResult(kudos=again, duplicate=True)
 
         view = KudosView(
@@ -329,10 +333,14 @@ class KudosService:
             pass  # the kudos was being given at this very moment: revoke it below
         with unit_of_work(self._sessions) as session:
             kudos = kudos_store.find_by_key(session, team_id=team_id, dedupe_key=key)
-            if kudos is None or not kudos_store.mark_revoked(
+            if kudos is None or not _is_later(event_ts, kudos.added_event_ts, when_unknown=True):
+                return None  # this removal is older than the latest "added": old news
+            if not kudos_store.mark_revoked(
                 session, team_id=team_id, kudos_id=kudos.id, at=self._clock.now(), event_ts=event_ts
             ):
                 return None
+            # Re-read: a poster may have finished while we decided; whoever updates last withdraws.
+            session.refresh(kudos)
             outbox_store.cancel_pending(
                 session, team_id=team_id, key_prefix=f"kudos:{kudos.id}:", reason="revoked"
             )
@@ -352,6 +360,7 @@ class KudosService:
                 if kudos_store.mark_revoked(
                     session, team_id=team_id, kudos_id=kudos.id, at=self._clock.now(), event_ts=None
                 ):
+                    session.refresh(kudos)
                     outbox_store.cancel_pending(
                         session, team_id=team_id, key_prefix=f"kudos:{kudos.id}:", reason="message deleted"
                     )
@@ -384,6 +393,11 @@ class KudosService:
                 # The reaction was removed and added again: a new kudos, not a retry of the old one.
                 kudos_store.delete_kudos(session, team_id=request.team_id, kudos_id=kudos.id)
                 return None
+            if request.event_ts and _is_later(request.event_ts, kudos.added_event_ts):
+                # Added again after a removal Slack has not told us about yet: that removal is old news.
+                kudos_store.note_added(
+                    session, team_id=request.team_id, kudos_id=kudos.id, event_ts=request.event_ts
+                )
             return _view(kudos)
 
     def _recipients(self, request: KudosRequest) -> tuple[str, ...]:
@@ -468,9 +482,10 @@ def reaction_key(channel_id: str, message_ts: str, reactor_id: str) -> str:
     return f"reaction:{channel_id}:{message_ts}:{reactor_id}"
 
 
-def _is_later(event_ts: str | None, than: str | None) -> bool:
+def _is_later(event_ts: str | None, than: str | None, *, when_unknown: bool = False) -> bool:
+    """Whether Slack's `event_ts` comes after `than`; `when_unknown` when either is missing."""
     if event_ts is None or than is None:
-        return False
+        return when_unknown
     try:
         return Decimal(event_ts) > Decimal(than)
     except InvalidOperation:

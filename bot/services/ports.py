@@ -26,7 +26,8 @@ PERMANENT_REASONS = frozenset(
     }
 )
 # Errors that mean the person is not there any more (as opposed to "try again later").
-GONE_REASONS = frozenset({"user_not_found", "account_inactive", "user_disabled", "users_not_found"})
+# (`account_inactive` is about the bot's own token, not the person: it is not among them.)
+GONE_REASONS = frozenset({"user_not_found", "user_disabled", "users_not_found"})
 # Errors that mean "the bot is not allowed to post there", which the person asking can fix.
 CANNOT_POST_REASONS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 

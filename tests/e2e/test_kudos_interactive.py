@@ -278,3 +278,25 @@ def test_a_removal_handled_before_its_addition_leaves_nothing_behind(harness: Ha
     harness.event(reaction(event_id="Ev3", event_ts="1700000070.000400"))  # added again, for real
     assert len(harness.posts(GENERAL)) == 1
     assert [k.status for k in kudos_rows(harness)] == ["posted"]
+
+
+def test_a_late_or_repeated_removal_does_not_take_back_a_newer_reaction(harness: Harness) -> None:
+    harness.fake.add_message(GENERAL, ANA, "Shipped the hotfix", ts=MESSAGE_TS)
+    harness.event(reaction(event_id="Ev1", event_ts="1700000100.000000"))
+    harness.event(reaction("reaction_removed", event_id="Ev2", event_ts="1700000101.000000"))
+    harness.event(reaction(event_id="Ev3", event_ts="1700000102.000000"))  # added again
+    harness.event(reaction("reaction_removed", event_id="Ev2", event_ts="1700000101.000000"), retry_num=1)
+
+    assert [k.status for k in kudos_rows(harness)] == ["posted"]
+    assert len(harness.fake.messages(GENERAL)) == 2  # Ana's message and the standing kudos post
+
+
+def test_a_removal_reported_after_the_re_add_is_old_news(harness: Harness) -> None:
+    harness.fake.add_message(GENERAL, ANA, "Shipped the hotfix", ts=MESSAGE_TS)
+    harness.event(reaction(event_id="Ev1", event_ts="1700000100.000000"))
+    # Slack reports the re-add before the removal that came between them.
+    harness.event(reaction(event_id="Ev3", event_ts="1700000102.000000"))
+    harness.event(reaction("reaction_removed", event_id="Ev2", event_ts="1700000101.000000"))
+
+    assert [k.status for k in kudos_rows(harness)] == ["posted"]
+    assert harness.fake.calls_to("chat.delete") == []
