@@ -146,7 +146,6 @@ def test_a_sender_that_crashed_after_posting_is_not_repeated(harness: Harness) -
     crashed = DeliveryService(
         sessions=h.app.sessions, clock=h.clock, sender=SlackOutboxSender(_client(h)), owner="crashed"
     )
-    h.app.services.promises  # noqa: B018 - composers are registered on the app's engine
     [claimed] = crashed.claim(h.clock.now())
     view = h.app.services.promises.compose(claimed)
     assert view is not None

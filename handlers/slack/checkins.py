@@ -8,8 +8,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.services.checkins import CheckinRefused, CheckinRequest
 from handlers.slack import checkin_blocks, parse
-from handlers.slack.blocks import Rendered
 from handlers.slack.container import services_of
+from handlers.slack.replies import ack_with, replace_with, tell_privately
 
 
 def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -18,11 +18,11 @@ def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
     word = text.split(maxsplit=1)[0].lower() if text else ""
     team_id, user_id = command["team_id"], command["user_id"]
     if word in ("", "help"):
-        _ack(ack, checkin_blocks.checkin_help())
+        ack_with(ack, checkin_blocks.checkin_help())
         return
     if word == "list":
         checkins, tz = services.checkins.active(team_id=team_id, user_id=user_id)
-        _ack(ack, checkin_blocks.listing(checkins, tz))
+        ack_with(ack, checkin_blocks.listing(checkins, tz))
         return
     if word == "stop":
         _stop_command(ack, services, team_id, user_id, text[len(word) :].strip())
@@ -39,9 +39,9 @@ def checkin_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
     try:
         made = services.checkins.make(request)
     except CheckinRefused as error:
-        _ack(ack, checkin_blocks.refusal(error))
+        ack_with(ack, checkin_blocks.refusal(error))
         return
-    _ack(ack, checkin_blocks.confirmation(made))
+    ack_with(ack, checkin_blocks.confirmation(made))
 
 
 def _stop_command(ack: Ack, services: Any, team_id: str, user_id: str, who: str) -> None:
@@ -56,11 +56,11 @@ def _stop_command(ack: Ack, services: Any, team_id: str, user_id: str, who: str)
     ]
     if not matching:
         # Nothing named, or nothing matched: show them all, each with its Stop button.
-        _ack(ack, checkin_blocks.listing(checkins, tz))
+        ack_with(ack, checkin_blocks.listing(checkins, tz))
         return
     for checkin in matching:
         services.checkins.stop(team_id=team_id, checkin_id=checkin.id, actor_id=user_id)
-    _ack(ack, checkin_blocks.stopped(matching[0]))
+    ack_with(ack, checkin_blocks.stopped(matching[0]))
 
 
 def on_checkin_button(
@@ -92,16 +92,9 @@ def on_checkin_button(
                 services.checkins.stop(team_id=team_id, checkin_id=checkin_id, actor_id=user_id)
             )
     except CheckinRefused as error:
-        text, block_list = checkin_blocks.refusal(error)
-        respond(text=text, blocks=block_list, response_type="ephemeral", replace_original=False)
+        tell_privately(respond, checkin_blocks.refusal(error))
         return
-    text, block_list = rendered
-    respond(text=text, blocks=block_list, replace_original=True)
-
-
-def _ack(ack: Ack, rendered: Rendered) -> None:
-    text, block_list = rendered
-    ack(text=text, blocks=block_list)
+    replace_with(respond, rendered)
 
 
 def register(app: App) -> None:

@@ -13,6 +13,7 @@ from bot.services.kudos import CannotPost, KudosRefused, KudosRequest, Period, r
 from bot.services.ports import DeliveryError
 from handlers.slack import blocks, parse
 from handlers.slack.container import Services, services_of
+from handlers.slack.replies import ack_with, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +51,14 @@ def kudos_command(
             ack(text="Try `/kudos top week`, `/kudos top month` or `/kudos top all`.")
             return
         board = services.kudos.leaderboard(team_id=team_id, viewer_id=command["user_id"], period=period)
-        fallback, block_list = blocks.leaderboard(board)
-        ack(text=fallback, blocks=block_list)
+        ack_with(ack, blocks.leaderboard(board))
         return
     parsed = parse.kudos_text(text)
     if needs_channel and word not in ("help", "top", "leaderboard", "leaders"):
-        fallback, block_list = blocks.kudos_need_a_channel()
-        ack(text=fallback, blocks=block_list)
+        ack_with(ack, blocks.kudos_need_a_channel())
         return
     if word == "help" or (not parsed.user_ids and not parsed.group_ids and len(text.split()) == 1):
-        fallback, block_list = blocks.kudos_help()
-        ack(text=fallback, blocks=block_list)
+        ack_with(ack, blocks.kudos_help())
         return
     request = KudosRequest(
         team_id=team_id,
@@ -80,8 +78,7 @@ def kudos_command(
         try:
             services.kudos.check(request)
         except KudosRefused as error:
-            fallback, block_list = blocks.refusal(error)
-            ack(text=fallback, blocks=block_list)
+            ack_with(ack, blocks.refusal(error))
             return
     # Posting and notifying can outlast Slack's 3 s under load: acknowledge first, answer privately later.
     ack()
@@ -92,10 +89,10 @@ def _give_for_command(services: Services, request: KudosRequest, respond: Respon
     try:
         result = services.kudos.give(request)
     except KudosRefused as error:
-        _respond(respond, blocks.refusal(error))
+        tell_privately(respond, blocks.refusal(error))
         return
     if not result.duplicate and result.kudos.post_channel_id != request.channel_id:
-        _respond(respond, blocks.kudos_sent_elsewhere(result.kudos))
+        tell_privately(respond, blocks.kudos_sent_elsewhere(result.kudos))
     # The recipients' DMs are outbox rows: the ones due now go out now, not at the next scheduler pass.
     services.deliver_soon()
 
@@ -252,12 +249,6 @@ def _metadata(raw: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _respond(respond: Respond, rendered: blocks.Rendered) -> None:
-    """A private reply through the command's response_url (works even where the bot cannot post)."""
-    text, block_list = rendered
-    respond(text=text, blocks=block_list, response_type="ephemeral", replace_original=False)
 
 
 def _tell(services: Services, user_id: str, rendered: blocks.Rendered) -> None:

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 
 from bot.services.celebrations import DateRefused
 from handlers.slack import people_blocks
-from handlers.slack.blocks import Rendered
 from handlers.slack.container import Services, services_of
 from handlers.slack.messenger import person_from_slack
+from handlers.slack.replies import ack_with, replace_with, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,18 @@ def _dates_command(ack: Ack, command: dict[str, Any], context: BoltContext, kind
     text = (command.get("text") or "").strip()
     word = text.lower()
     if word in ("", "help"):
-        _ack(ack, people_blocks.birthday_help())
+        ack_with(ack, people_blocks.birthday_help())
         return
     if word == "list":
-        _ack(ack, people_blocks.upcoming(services.celebrations.upcoming(team_id=team_id, viewer_id=user_id)))
+        ack_with(
+            ack, people_blocks.upcoming(services.celebrations.upcoming(team_id=team_id, viewer_id=user_id))
+        )
         return
     if word in ("clear", "forget", "remove"):
         services.celebrations.clear(
             team_id=team_id, user_id=user_id, kind="birthday" if kind == "birthday" else "anniversary"
         )
-        _ack(
+        ack_with(
             ack,
             people_blocks.shared(
                 services.celebrations.shared(team_id=team_id, user_id=user_id), "Cleared. Now"
@@ -85,9 +87,9 @@ def _dates_command(ack: Ack, command: dict[str, Any], context: BoltContext, kind
         else:
             services.celebrations.share_start_date(team_id=team_id, user_id=user_id, text=text)
     except DateRefused as error:
-        _ack(ack, people_blocks.message(str(error)))
+        ack_with(ack, people_blocks.message(str(error)))
         return
-    _ack(
+    ack_with(
         ack,
         people_blocks.shared(
             services.celebrations.shared(team_id=team_id, user_id=user_id), "Thanks! :sparkles: Saved."
@@ -142,15 +144,15 @@ def on_wave(
         text = "That's you! Everyone else can wave at you, though."
     else:
         text = f"You already waved at <@{newcomer_id}>. Maybe say hi in the thread?"
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    tell_privately(respond, people_blocks.message(text))
 
 
 def extramile_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     text = (command.get("text") or "").strip().lower()
     if text in ("forget-me", "forget me", "forgetme"):
-        _ack(ack, people_blocks.forget_me_confirm())
+        ack_with(ack, people_blocks.forget_me_confirm())
         return
-    _ack(
+    ack_with(
         ack,
         people_blocks.message(
             "`/kudos` to thank someone, `/promise` to close a loop, `/checkin` to keep in touch, "
@@ -163,13 +165,7 @@ def on_forget_confirm(ack: Ack, body: dict[str, Any], context: BoltContext, resp
     ack()
     services = services_of(context)
     result = services.privacy.forget(team_id=body["team"]["id"], user_id=body["user"]["id"])
-    text, block_list = people_blocks.forgotten(result)
-    respond(text=text, blocks=block_list, replace_original=True)
-
-
-def _ack(ack: Ack, rendered: Rendered) -> None:
-    text, block_list = rendered
-    ack(text=text, blocks=block_list)
+    replace_with(respond, people_blocks.forgotten(result))
 
 
 def register(app: App) -> None:

@@ -16,6 +16,7 @@ from bot.services.promises import PromiseRefused, PromiseRequest, PromiseView
 from handlers.slack import blocks, parse, promise_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.container import Services, services_of
+from handlers.slack.replies import ack_with, replace_with, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,10 @@ def promise_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
     word = text.split(maxsplit=1)[0].lower() if text else ""
     team_id, user_id = command["team_id"], command["user_id"]
     if word in ("", "help"):
-        _ack(ack, promise_blocks.promise_help())
+        ack_with(ack, promise_blocks.promise_help())
         return
     if word == "list":
-        _ack(ack, promise_blocks.promise_list(services.promises.lists(team_id=team_id, user_id=user_id)))
+        ack_with(ack, promise_blocks.promise_list(services.promises.lists(team_id=team_id, user_id=user_id)))
         return
     who = parse.addressed(text)
     request = PromiseRequest(
@@ -44,9 +45,9 @@ def promise_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> 
     try:
         made = services.promises.make(request)
     except PromiseRefused as error:
-        _ack(ack, promise_blocks.refusal(error))
+        ack_with(ack, promise_blocks.refusal(error))
         return
-    _ack(ack, promise_blocks.confirmation(made))
+    ack_with(ack, promise_blocks.confirmation(made))
     services.deliver_soon()
 
 
@@ -70,7 +71,9 @@ def on_promise_button(
     try:
         if action_id == promise_blocks.DONE:
             done = services.promises.done(team_id=team_id, promise_id=promise_id, actor_id=user_id)
-            _replace(respond, promise_blocks.closed_reminder(done, services.promises.tz_of(team_id, user_id)))
+            replace_with(
+                respond, promise_blocks.closed_reminder(done, services.promises.tz_of(team_id, user_id))
+            )
         elif action_id in (promise_blocks.SNOOZE_HOUR, promise_blocks.SNOOZE_MORNING):
             at = services.promises.snooze(
                 team_id=team_id,
@@ -79,7 +82,7 @@ def on_promise_button(
                 until="hour" if action_id == promise_blocks.SNOOZE_HOUR else "morning",
                 token=action["action_ts"],
             )
-            _replace(respond, promise_blocks.snoozed(at, services.promises.tz_of(team_id, user_id)))
+            replace_with(respond, promise_blocks.snoozed(at, services.promises.tz_of(team_id, user_id)))
         elif action_id == promise_blocks.STILL_ON_IT:
             promise = _open_promise(services, team_id, promise_id, user_id)
             client.views_open(
@@ -98,8 +101,7 @@ def on_promise_button(
                 view=_with_reply_url(promise_blocks.cancel_modal(promise), body),
             )
     except PromiseRefused as error:
-        text, block_list = promise_blocks.refusal(error)
-        respond(text=text, blocks=block_list, response_type="ephemeral", replace_original=False)
+        tell_privately(respond, promise_blocks.refusal(error))
         return
     services.deliver_soon()
 
@@ -274,16 +276,6 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 def _state(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
     value = ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(action_id)
     return value if isinstance(value, dict) else {}
-
-
-def _ack(ack: Ack, rendered: Rendered) -> None:
-    text, block_list = rendered
-    ack(text=text, blocks=block_list)
-
-
-def _replace(respond: Respond, rendered: Rendered) -> None:
-    text, block_list = rendered
-    respond(text=text, blocks=block_list, replace_original=True)
 
 
 def register(app: App) -> None:

@@ -472,7 +472,8 @@ def test_say_thanks_for_a_promise_made_in_a_dm_asks_where_to_post(harness: Harne
         c.params for c in h.fake.calls_to("chat.postMessage") if c.params["channel"] == ANA
     ]
     assert "will get back to you" in texts(confirmation_holder["blocks"])
-    h.app.services.promises.done(team_id="T0001", promise_id=promise_rows(h)[0].id, actor_id=GIVER)
+    tick(h, datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # Gia's heads-up, an hour before it is due
+    button(h, dms(h, GIVER)[0], "promise_done", tag="done")
     tick(h, datetime(2026, 11, 19, 14, 0, tzinfo=UTC))
     closed = dms(h, ANA)[-1]
 
