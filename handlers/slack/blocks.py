@@ -42,6 +42,7 @@ from bot.services.kudos import (
     UnknownGroup,
     UnknownValue,
 )
+from handlers.slack.mrkdwn import escape, link, linkable
 
 Rendered = tuple[str, list[dict[str, Any]]]
 
@@ -81,24 +82,29 @@ def _giver(kudos: KudosView) -> str:
     return f"<@{kudos.giver_id}>" if kudos.giver_id else "A former colleague"
 
 
-def _quote(message: str) -> str:
-    return "\n".join(f">{line}" for line in message.splitlines())
+def quote(message: str) -> str:
+    """User text as a block quote, escaped line by line."""
+    return "\n".join(f">{escape(line)}" for line in message.splitlines())
+
+
+def values_line(values: tuple[str, ...]) -> str:
+    return " ".join(f"`#{escape(value)}`" for value in values)
 
 
 def kudos_announcement(kudos: KudosView) -> Rendered:
     headline = f":clap: {_giver(kudos)} gave kudos to {_people(kudos.recipient_ids)}"
     body = headline
     if kudos.message:
-        body += "\n" + _quote(kudos.message)
+        body += "\n" + quote(kudos.message)
     elif kudos.reason_link:
-        body += f" for <{kudos.reason_link}|this message>"
+        body += f" for {link(kudos.reason_link, 'this message')}"
     elif kudos.source == "reaction":
         body += " for their message"
     context: list[str] = []
     if kudos.values:
-        context.append(" ".join(f"`#{value}`" for value in kudos.values))
+        context.append(values_line(kudos.values))
     if kudos.message and kudos.reason_link:
-        context.append(f"About <{kudos.reason_link}|this message>")
+        context.append(f"About {link(kudos.reason_link, 'this message')}")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if context:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context))]))
@@ -112,16 +118,16 @@ def kudos_recipient_dm(kudos: KudosView) -> Rendered:
         text = f"{_giver(kudos)} gave you and {len(others) - 1} other{'s' if len(others) > 2 else ''} kudos"
     body = f":sparkles: {text}"
     if kudos.message:
-        body += "\n" + _quote(kudos.message)
+        body += "\n" + quote(kudos.message)
     elif kudos.reason_link:
-        body += f" for <{kudos.reason_link}|your message>"
+        body += f" for {link(kudos.reason_link, 'your message')}"
     elif kudos.source == "reaction":
         body += " for your message"
     links = []
     if kudos.permalink:
-        links.append(f"<{kudos.permalink}|See it in the channel>")
+        links.append(link(kudos.permalink, "See it in the channel"))
     if kudos.values:
-        links.append(" ".join(f"`#{value}`" for value in kudos.values))
+        links.append(values_line(kudos.values))
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if links:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links))]))
@@ -129,11 +135,9 @@ def kudos_recipient_dm(kudos: KudosView) -> Rendered:
 
 
 def kudos_sent_elsewhere(kudos: KudosView) -> Rendered:
-    where = (
-        f"<{kudos.permalink}|in <#{kudos.post_channel_id}>>"
-        if kudos.permalink
-        else f"in <#{kudos.post_channel_id}>"
-    )
+    where = f"in <#{kudos.post_channel_id}>"
+    if kudos.permalink and linkable(kudos.permalink):
+        where = f"<{kudos.permalink}|{where}>"
     text = f"Sent! Your kudos to {_people(kudos.recipient_ids)} is {where}."
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
@@ -168,12 +172,10 @@ def refusal_text(error: KudosRefused) -> str:
         case MessageTooLong(length=length, limit=limit):
             return f"That message is {length:,} characters; kudos can be up to {limit:,}. Could you trim it a little?"
         case UnknownValue(value=value, suggestion=suggestion, known=known):
-            hint = f"Did you mean `#{suggestion}`?" if suggestion else ""
-            listed = " ".join(f"`#{item}`" for item in known)
-            return (
-                f"`#{value}` isn't one of this workspace's values. {hint} The values are: {listed}".replace(
-                    "  ", " "
-                )
+            hint = f"Did you mean `#{escape(suggestion)}`?" if suggestion else ""
+            listed = values_line(tuple(known))
+            return f"`#{escape(value)}` isn't one of this workspace's values. {hint} The values are: {listed}".replace(
+                "  ", " "
             )
         case AllowanceExhausted(allowance=allowance, wanted=wanted, left=left):
             if left == 0:
@@ -236,7 +238,9 @@ def kudos_modal(
     kudos channel set (a "Say thanks" button), it asks where to post."""
     blocks: list[Block] = []
     if reason_link:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"About <{reason_link}|this message>")]))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"About {link(reason_link, 'this message')}")])
+        )
     blocks.append(
         InputBlock(
             block_id=RECIPIENTS_BLOCK,

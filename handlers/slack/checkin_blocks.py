@@ -28,7 +28,8 @@ from bot.services.checkins import (
     NotYourCheckin,
     SelfCheckin,
 )
-from handlers.slack.blocks import Rendered, block_dicts
+from handlers.slack.blocks import Rendered, block_dicts, quote
+from handlers.slack.mrkdwn import escape
 from handlers.slack.promise_blocks import when
 
 DONE = "checkin_done"
@@ -46,7 +47,9 @@ CHECKIN_USAGE = (
 
 
 def who(checkin: CheckinView) -> str:
-    return f"<@{checkin.contact_user_id}>" if checkin.contact_user_id else (checkin.contact_name or "them")
+    return (
+        f"<@{checkin.contact_user_id}>" if checkin.contact_user_id else escape(checkin.contact_name or "them")
+    )
 
 
 def every(checkin: CheckinView) -> str:
@@ -67,7 +70,7 @@ def confirmation(made: MadeCheckin) -> Rendered:
     text = f"Done. I'll nudge you to check in with {who(checkin)} {every(checkin)}, starting {when(checkin.next_at, made.tz)} (your time)."
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if checkin.note:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Note: {checkin.note}")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Note: {escape(checkin.note)}")]))
     blocks.append(
         ActionsBlock(block_id=f"checkin_confirm_{checkin.id}", elements=[_button("Stop", STOP, checkin)])
     )
@@ -79,7 +82,7 @@ def notice(item: CheckinNotice) -> Rendered:
     text = f"Time to check in with {who(checkin)}" + (" (snoozed from yesterday)." if item.snoozed else ".")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f":wave: {text}"))]
     if checkin.note:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f">{checkin.note}")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=quote(checkin.note))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"You asked for this {every(checkin)}.")]))
     blocks.append(
         ActionsBlock(
@@ -119,7 +122,7 @@ def listing(checkins: list[CheckinView], tz: str) -> Rendered:
     for checkin in checkins[:40]:
         line = f"{who(checkin)}, {every(checkin)}. Next: {when(checkin.next_at, tz)}"
         if checkin.note:
-            line += f"\n_{checkin.note}_"
+            line += f"\n_{escape(checkin.note)}_"
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=line), accessory=_button("Stop", STOP, checkin))
         )

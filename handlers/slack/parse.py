@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from handlers.slack import mrkdwn
+from handlers.slack.mrkdwn import USER_ID
+
 # With `should_escape: true`, Slack sends <@U123|ana>, <!subteam^S123|@design>, <#C123|general>.
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
-_LEADING_MENTION = re.compile(r"^\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>)[\s,]*")
-# A hashtag is a # not inside <...> (so not a channel link) followed by a word.
-_HASHTAG = re.compile(r"(?<![\w<&|])#([\w-]+)")
-_TRAILING_HASHTAGS = re.compile(r"(\s*(?<![\w<&|])#[\w-]+)+\s*$")
+# An id longer than any Slack id is not a mention: it stays text (and cannot overflow a column).
+_USER = re.compile(rf"<@({USER_ID})(?:\|[^>]*)?>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]{2,30})(?:\|[^>]*)?>")
+_LEADING_MENTION = re.compile(
+    rf"^\s*(<@{USER_ID}(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]{{2,30}}(?:\|[^>]*)?>)[\s,]*"
+)
+# A hashtag is a # after a space or the start, followed by a word.
+_HASHTAG = re.compile(r"(?<![\w&#])#([\w-]+)")
+_TRAILING_HASHTAGS = re.compile(r"(\s*(?<![\w<&|#])#[\w-]+)+\s*$")
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class KudosText:
 def kudos_text(text: str) -> KudosText:
     """`<@U1|ana> <@U2> thanks for the fix #ownership`: leading mentions are the recipients; mentions
     later in the sentence stay part of the message; every #hashtag is a value, and trailing ones
-    are taken out of the message."""
+    are taken out of the message. The message comes back as plain text (see `mrkdwn.plain`)."""
     rest = text.strip()
     user_ids: list[str] = []
     group_ids: list[str] = []
@@ -36,8 +42,8 @@ def kudos_text(text: str) -> KudosText:
         elif group := _GROUP.fullmatch(mention):
             group_ids.append(group.group(1))
         rest = rest[match.end() :]
-    values = tuple(dict.fromkeys(_HASHTAG.findall(rest)))
-    message = _TRAILING_HASHTAGS.sub("", rest).strip()
+    values = tuple(dict.fromkeys(_HASHTAG.findall(mrkdwn.without_markup(rest))))
+    message = mrkdwn.plain(_TRAILING_HASHTAGS.sub("", rest)).strip()
     return KudosText(
         user_ids=tuple(dict.fromkeys(user_ids)),
         group_ids=tuple(dict.fromkeys(group_ids)),
@@ -51,13 +57,14 @@ def first_word(text: str) -> str:
     return words[0].lower() if words else ""
 
 
-_LEADING_USER = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*")
+_LEADING_USER = re.compile(rf"^\s*<@({USER_ID})(?:\|[^>]*)?>[\s,]*")
 _LEADING_CONTACT = re.compile(r'^\s*["“”]([^"“”]{1,200})["“”]\s*')
 
 
 @dataclass(frozen=True)
 class Addressed:
-    """`<@U1> <@U2> the rest` or `"Jane at ACME" the rest`: who it is about, and what follows."""
+    """`<@U1> <@U2> the rest` or `"Jane at ACME" the rest`: who it is about, and what follows (plain
+    text, see `mrkdwn.plain`)."""
 
     user_ids: tuple[str, ...]
     contact_name: str | None
@@ -72,5 +79,7 @@ def addressed(text: str, *, many: bool = True) -> Addressed:
         rest = rest[match.end() :]
     contact: str | None = None
     if not user_ids and (quoted := _LEADING_CONTACT.match(rest)):
-        contact, rest = quoted.group(1).strip(), rest[quoted.end() :]
-    return Addressed(user_ids=tuple(dict.fromkeys(user_ids)), contact_name=contact, rest=rest.strip())
+        contact, rest = mrkdwn.plain(quoted.group(1)).strip(), rest[quoted.end() :]
+    return Addressed(
+        user_ids=tuple(dict.fromkeys(user_ids)), contact_name=contact, rest=mrkdwn.plain(rest).strip()
+    )

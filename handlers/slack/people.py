@@ -87,7 +87,7 @@ def _dates_command(ack: Ack, command: dict[str, Any], context: BoltContext, kind
         else:
             services.celebrations.share_start_date(team_id=team_id, user_id=user_id, text=text)
     except DateRefused as error:
-        ack_with(ack, people_blocks.message(str(error)))
+        ack_with(ack, people_blocks.date_refused(error))
         return
     ack_with(
         ack,

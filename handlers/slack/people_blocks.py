@@ -22,10 +22,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.services.celebrations import Celebration, CelebrationDM, CelebrationPost, HeadsUp, SharedDates
+from bot.services.celebrations import (
+    Celebration,
+    CelebrationDM,
+    CelebrationPost,
+    DateRefused,
+    HeadsUp,
+    SharedDates,
+)
 from bot.services.privacy import Forgotten
 from bot.services.welcomes import WelcomeNotice
 from handlers.slack.blocks import Rendered, block_dicts
+from handlers.slack.mrkdwn import escape
 
 SHARE_DATES = "welcome_share_dates"
 WAVE = "welcome_wave"
@@ -48,7 +56,7 @@ class _Placeholders(dict[str, str]):
 
 def _fill(template: str, item: WelcomeNotice) -> str:
     values = _Placeholders(
-        name=item.newcomer_name,
+        name=escape(item.newcomer_name),
         mention=f"<@{item.newcomer_id}>",
         channel=f"<#{item.channel_id}>" if item.channel_id else "",
     )
@@ -164,6 +172,11 @@ def upcoming(celebrations: list[Celebration]) -> Rendered:
 
 def message(text: str) -> Rendered:
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
+
+
+def date_refused(error: DateRefused) -> Rendered:
+    """The explanation quotes what the person typed: escaped as a whole (it holds no markup of ours)."""
+    return message(escape(str(error)))
 
 
 def birthday_help() -> Rendered:

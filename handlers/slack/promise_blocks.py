@@ -42,7 +42,8 @@ from bot.services.promises import (
     SelfPromise,
     WhatTooLong,
 )
-from handlers.slack.blocks import Rendered, block_dicts
+from handlers.slack.blocks import Rendered, block_dicts, quote
+from handlers.slack.mrkdwn import escape, link
 
 # Action, callback and block ids Slack echoes back.
 DONE = "promise_done"
@@ -85,7 +86,7 @@ def for_everyone(at: datetime) -> str:
 def _waiting(promise: PromiseView) -> str:
     names = [f"<@{user_id}>" for user_id in promise.promisee_ids]
     if promise.contact_name:
-        names.append(promise.contact_name)
+        names.append(escape(promise.contact_name))
     if len(names) <= 1:
         return "".join(names) or "Someone"
     return ", ".join(names[:-1]) + " and " + names[-1]
@@ -122,7 +123,7 @@ def _reminder_buttons(promise: PromiseView) -> ActionsBlock:
 
 def confirmation(made: MadePromise) -> Rendered:
     promise = made.promise
-    text = f"Got it. You'll get back to {_waiting(promise)} about *{promise.what}* by {when(promise.due_at, made.promiser_tz)} (your time)."
+    text = f"Got it. You'll get back to {_waiting(promise)} about *{escape(promise.what)}* by {when(promise.due_at, made.promiser_tz)} (your time)."
     if promise.promisee_ids:
         text += " I've let them know."
     return text, block_dicts(
@@ -140,17 +141,23 @@ def confirmation(made: MadePromise) -> Rendered:
 def notice(item: PromiseNotice) -> Rendered:
     promise, tz = item.promise, item.reader_tz
     due = when(promise.due_at, tz)
-    what = f"*{promise.what}*"
+    what = f"*{escape(promise.what)}*"
     promiser = f"<@{promise.promiser_id}>" if promise.promiser_id else "A former colleague"
-    link = (
-        [ContextBlock(elements=[MarkdownTextObject(text=f"About <{promise.context_link}|this message>")])]
+    about = (
+        [
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"About {link(promise.context_link, 'this message')}")]
+            )
+        ]
         if promise.context_link
         else []
     )
     match item.stage:
         case "heard":
             text = f"{promiser} will get back to you about {what} by {due} (your time)."
-            return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *link)
+            return text, block_dicts(
+                SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *about
+            )
         case "before":
             text = f"Coming up: {_waiting(promise)} is waiting on {what} (due {due})."
         case "due":
@@ -182,21 +189,23 @@ def notice(item: PromiseNotice) -> Rendered:
             text = f"{promiser} can't get back to you about {what} after all."
             blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
             if promise.close_note:
-                blocks.append(SectionBlock(text=MarkdownTextObject(text=f">{promise.close_note}")))
+                blocks.append(SectionBlock(text=MarkdownTextObject(text=quote(promise.close_note))))
             return text, block_dicts(*blocks)
     return text, block_dicts(
-        SectionBlock(text=MarkdownTextObject(text=f":alarm_clock: {text}")), *link, _reminder_buttons(promise)
+        SectionBlock(text=MarkdownTextObject(text=f":alarm_clock: {text}")),
+        *about,
+        _reminder_buttons(promise),
     )
 
 
 def closed_reminder(promise: PromiseView, tz: str) -> Rendered:
     """What a reminder turns into once a button closed or moved it."""
     if promise.status == "done":
-        text = f":white_check_mark: Done: *{promise.what}*. {_waiting(promise)} has been told."
+        text = f":white_check_mark: Done: *{escape(promise.what)}*. {_waiting(promise)} has been told."
     elif promise.status == "cancelled":
-        text = f"Cancelled: *{promise.what}*. {_waiting(promise)} has been told."
+        text = f"Cancelled: *{escape(promise.what)}*. {_waiting(promise)} has been told."
     else:
-        text = f":hourglass_flowing_sand: *{promise.what}* is now due {when(promise.due_at, tz)}. I'll remind you again."
+        text = f":hourglass_flowing_sand: *{escape(promise.what)}* is now due {when(promise.due_at, tz)}. I'll remind you again."
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
@@ -228,7 +237,7 @@ def refusal_text(error: PromiseRefused) -> str:
         case WhatTooLong(length=length, limit=limit):
             return f"That's {length:,} characters; a promise can be up to {limit:,}. The short version is plenty."
         case BadDueDate(error=AmbiguousDueDate(text=text)):
-            return f"`{text}` could be two dates. Write the month as a word (`4 March`) or use `2026-03-04`."
+            return f"`{escape(text)}` could be two dates. Write the month as a word (`4 March`) or use `2026-03-04`."
         case BadDueDate(error=PastDueDate(at=at), tz=tz):
             return (
                 f"That time ({when(at, tz)}, your time) has already passed. When will you get back to them?"
@@ -243,7 +252,7 @@ def refusal_text(error: PromiseRefused) -> str:
         case NotYourPromise(promise=promise):
             return f"Only <@{promise.promiser_id}> can update that promise. Ask them, or make your own with `/promise`."
         case PromiseClosed(promise=promise):
-            return f"That one's already closed ({promise.status}): *{promise.what}*. `/promise list` shows what's still open."
+            return f"That one's already closed ({promise.status}): *{escape(promise.what)}*. `/promise list` shows what's still open."
     return "That didn't work, and nothing changed. Try again, or see `/promise help`."
 
 
@@ -264,14 +273,15 @@ def promise_list(lists: PromiseLists) -> Rendered:
             blocks.append(
                 SectionBlock(
                     text=MarkdownTextObject(
-                        text=f"*{promise.what}* for {_waiting(promise)}, due {when(promise.due_at, lists.tz)}"
+                        text=f"*{escape(promise.what)}* for {_waiting(promise)}, due {when(promise.due_at, lists.tz)}"
                     )
                 )
             )
             blocks.append(_reminder_buttons(promise))
     if lists.owed_to_me:
         lines = "\n".join(
-            f"• <@{p.promiser_id}>: *{p.what}*, by {when(p.due_at, lists.tz)}" for p in lists.owed_to_me[:20]
+            f"• <@{p.promiser_id}>: *{escape(p.what)}*, by {when(p.due_at, lists.tz)}"
+            for p in lists.owed_to_me[:20]
         )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Owed to you*\n{lines}")))
     else:
@@ -290,7 +300,7 @@ def eta_modal(promise: PromiseView, *, initial: datetime) -> dict[str, Any]:
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"When will {_waiting(promise)} hear back about *{promise.what}*?"
+                    text=f"When will {_waiting(promise)} hear back about *{escape(promise.what)}*?"
                 )
             ),
             InputBlock(
@@ -315,7 +325,7 @@ def cancel_modal(promise: PromiseView) -> dict[str, Any]:
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"{_waiting(promise)} will be told you can't get back about *{promise.what}*."
+                    text=f"{_waiting(promise)} will be told you can't get back about *{escape(promise.what)}*."
                 )
             ),
             InputBlock(
@@ -339,7 +349,7 @@ def promise_modal(
     blocks: list[Block] = []
     if context_link:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"About <{context_link}|this message>")])
+            ContextBlock(elements=[MarkdownTextObject(text=f"About {link(context_link, 'this message')}")])
         )
     blocks += [
         InputBlock(
