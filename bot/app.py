@@ -101,6 +101,6 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         sessions=sessions,
         bolt=bolt,
         services=services,
-        web=build_web(bolt, engine),
+        web=build_web(bolt, engine, signing_secret=signing_secret),
         workers=workers,
     )

@@ -6,7 +6,11 @@ thread, never on the event loop (see PLATFORM_NOTES.md, "Serving, and a trap").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -18,18 +22,40 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+log = logging.getLogger(__name__)
+
 # Enough worker threads that 100+ requests waiting on ack never queue behind each other.
 DISPATCH_THREADS = 256
+# Slack's payloads are a few kilobytes; anything near this is not from Slack.
+MAX_BODY_BYTES = 1024 * 1024
+# Slack's rule: a request signed more than five minutes ago may be a replay.
+MAX_SIGNATURE_AGE_SECONDS = 300
 
 
-def build_web(bolt: App, engine: Engine) -> Starlette:
+def build_web(bolt: App, engine: Engine, *, signing_secret: str) -> Starlette:
+    secret = signing_secret.encode()
+
     async def slack_events(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8")
-        bolt_request = BoltRequest(
-            body=body,
-            query=request.url.query,
-            headers={key: [value] for key, value in request.headers.items()},
-        )
+        # Verified before anything is parsed: an unsigned body is never decoded, parsed or logged.
+        body = await _bounded_body(request)
+        if body is None:
+            log.info("refused a request over %d bytes", MAX_BODY_BYTES)
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        if not _signed(secret, body, request.headers):
+            log.info("refused a request with a missing, wrong or stale signature (%d bytes)", len(body))
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        try:
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8"),
+                query=request.url.query,
+                headers={key: [value] for key, value in request.headers.items()},
+            )
+        except (ValueError, AttributeError, TypeError):  # not UTF-8, not JSON, or JSON of another shape
+            log.warning("refused a signed request that is not a Slack payload (%d bytes)", len(body))
+            return JSONResponse({"error": "malformed request"}, status_code=400)
+        if not isinstance(bolt_request.body, dict):
+            log.warning("refused a signed request that is not a Slack payload (%d bytes)", len(body))
+            return JSONResponse({"error": "malformed request"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return Response(
             content=bolt_response.body,
@@ -56,6 +82,31 @@ def build_web(bolt: App, engine: Engine) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The raw body, or None past MAX_BODY_BYTES (stopping there, whatever Content-Length claims)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
+
+
+def _signed(secret: bytes, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's signature: `v0=` + HMAC-SHA256 of `v0:{timestamp}:{raw body}`, signed in the last 5 minutes."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
+        return False
+    if abs(time.time() - int(timestamp)) > MAX_SIGNATURE_AGE_SECONDS:
+        return False
+    digest = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"v0={digest}", signature)
 
 
 def _ping(engine: Engine) -> None:
