@@ -55,24 +55,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     workspaces = WorkspaceService(sessions)
     workers = Workers()
     delivery = DeliveryService(sessions=sessions, clock=clock, sender=SlackOutboxSender(client))
-    promises = PromiseService(sessions=sessions, clock=clock, people=people, delivery=delivery)
-    checkins = CheckinService(sessions=sessions, clock=clock, people=people, delivery=delivery)
-    welcomes = WelcomeService(
-        sessions=sessions, clock=clock, people=people, workspaces=workspaces, delivery=delivery
+    kudos = KudosService(
+        sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
     )
-    celebrations = CelebrationService(
-        sessions=sessions, clock=clock, people=people, workspaces=workspaces, delivery=delivery
-    )
+    promises = PromiseService(sessions=sessions, clock=clock, people=people)
+    checkins = CheckinService(sessions=sessions, clock=clock, people=people)
+    welcomes = WelcomeService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
+    celebrations = CelebrationService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
+    # Every kind of outbox row and its composer, planner or work, registered here and only here.
+    for service in (kudos, promises, checkins, welcomes, celebrations):
+        service.register(delivery)
     warm_up_due_dates()
     services = Services(
-        kudos=KudosService(
-            sessions=sessions,
-            clock=clock,
-            people=people,
-            workspaces=workspaces,
-            messenger=messenger,
-            delivery=delivery,
-        ),
+        kudos=kudos,
         promises=promises,
         checkins=checkins,
         welcomes=welcomes,

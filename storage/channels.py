@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import ChannelMember, Person
+from storage.upserts import insert_ignored
 
 
 def add(session: Session, *, team_id: str, channel_id: str, user_id: str) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(ChannelMember)
-        .values(team_id=team_id, channel_id=channel_id, user_id=user_id)
-        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "user_id"])
+    insert_ignored(
+        session,
+        ChannelMember,
+        keys=("team_id", "channel_id", "user_id"),
+        values={"team_id": team_id, "channel_id": channel_id, "user_id": user_id},
     )
 
 

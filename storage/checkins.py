@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Checkin
+from storage.upserts import insert_once
 
 ACTIVE = "active"
 STOPPED = "stopped"
+FORGOTTEN = "forgotten"
 
 
 def find_by_key(session: Session, *, team_id: str, dedupe_key: str) -> Checkin | None:
@@ -39,25 +41,29 @@ def insert(
     start_date: date,
     local_time: time,
     created_at: datetime,
-) -> Checkin:
-    checkin = Checkin(
-        team_id=team_id,
-        dedupe_key=dedupe_key,
-        requester_id=requester_id,
-        contact_user_id=contact_user_id,
-        contact_name=contact_name,
-        every_count=every_count,
-        every_unit=every_unit,
-        note=note,
-        start_date=start_date,
-        local_time=local_time,
-        next_occurrence=1,
-        status=ACTIVE,
-        created_at=created_at,
+) -> Checkin | None:
+    """The new check-in; None when the key is taken (a redelivery)."""
+    checkin_id = insert_once(
+        session,
+        Checkin,
+        keys=("team_id", "dedupe_key"),
+        values={
+            "team_id": team_id,
+            "dedupe_key": dedupe_key,
+            "requester_id": requester_id,
+            "contact_user_id": contact_user_id,
+            "contact_name": contact_name,
+            "every_count": every_count,
+            "every_unit": every_unit,
+            "note": note,
+            "start_date": start_date,
+            "local_time": local_time,
+            "next_occurrence": 1,
+            "status": ACTIVE,
+            "created_at": created_at,
+        },
     )
-    session.add(checkin)
-    session.flush()
-    return checkin
+    return None if checkin_id is None else get(session, team_id=team_id, checkin_id=checkin_id)
 
 
 def active_for(session: Session, *, team_id: str, requester_id: str) -> list[Checkin]:
@@ -112,7 +118,20 @@ def mark_done(session: Session, *, team_id: str, checkin_id: int, at: datetime) 
 
 
 def forget_requester(session: Session, *, team_id: str, user_id: str) -> int:
+    """Everything personal in their check-ins is erased. The rows stay as empty shells, so their ids
+    (which name outbox messages) are never handed to a new check-in."""
     result = session.execute(
-        delete(Checkin).where(Checkin.team_id == team_id, Checkin.requester_id == user_id)
+        update(Checkin)
+        .where(Checkin.team_id == team_id, Checkin.requester_id == user_id)
+        .values(
+            status=FORGOTTEN,
+            requester_id=None,
+            contact_user_id=None,
+            contact_name=None,
+            note=None,
+            dedupe_key=func.substr(Checkin.dedupe_key, 1, 200, type_=String)
+            + "#forgotten:"
+            + cast(Checkin.id, String),
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

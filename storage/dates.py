@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import Person, PersonDates
+from storage.upserts import upsert
 
 
 def get(session: Session, *, team_id: str, user_id: str) -> PersonDates | None:
@@ -24,17 +26,37 @@ def set_birthday(
     source: str,
     at: datetime,
 ) -> None:
-    dates = _row(session, team_id, user_id, at)
-    dates.birthday_month, dates.birthday_day, dates.source, dates.updated_at = month, day, source, at
-    _drop_if_empty(session, dates)
+    _set(
+        session,
+        team_id,
+        user_id,
+        {"birthday_month": month, "birthday_day": day, "source": source, "updated_at": at},
+    )
 
 
 def set_start_date(
     session: Session, *, team_id: str, user_id: str, start: date | None, source: str, at: datetime
 ) -> None:
-    dates = _row(session, team_id, user_id, at)
-    dates.start_date, dates.source, dates.updated_at = start, source, at
-    _drop_if_empty(session, dates)
+    _set(session, team_id, user_id, {"start_date": start, "source": source, "updated_at": at})
+
+
+def _set(session: Session, team_id: str, user_id: str, values: dict[str, Any]) -> None:
+    """One statement, so two saves at once both land (the later wins); a row left with no date goes."""
+    upsert(
+        session,
+        PersonDates,
+        keys=("team_id", "user_id"),
+        values={"team_id": team_id, "user_id": user_id, **values},
+        update=list(values),
+    )
+    session.execute(
+        delete(PersonDates).where(
+            PersonDates.team_id == team_id,
+            PersonDates.user_id == user_id,
+            PersonDates.birthday_month.is_(None),
+            PersonDates.start_date.is_(None),
+        )
+    )
 
 
 def forget(session: Session, *, team_id: str, user_id: str) -> None:
@@ -69,19 +91,3 @@ def active_in_team(session: Session, *, team_id: str) -> list[tuple[PersonDates,
         .where((Person.is_deleted.is_(None)) | (Person.is_deleted.is_(False)))
     ).all()
     return [(dates, tz or "UTC") for dates, tz in rows]
-
-
-def _row(session: Session, team_id: str, user_id: str, at: datetime) -> PersonDates:
-    dates = session.get(PersonDates, (team_id, user_id))
-    if dates is None:
-        dates = PersonDates(team_id=team_id, user_id=user_id, source="self", updated_at=at)
-        session.add(dates)
-    return dates
-
-
-def _drop_if_empty(session: Session, dates: PersonDates) -> None:
-    if dates.birthday_month is None and dates.start_date is None:
-        if dates in session.new:
-            session.expunge(dates)
-        else:
-            session.delete(dates)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, case, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Kudos, KudosRecipient, KudosValue
+from storage.models import Kudos, KudosAllowance, KudosRecipient, KudosValue
+from storage.upserts import conditional_upsert, insert_once
 
+# pending: recorded, its post on the way; posted; revoked: taken back (a reaction removed, a message
+# deleted); failed: the post could not be made, so it never counted.
 PENDING = "pending"
 POSTED = "posted"
 REVOKED = "revoked"
+FAILED = "failed"
+_KEY = ("team_id", "dedupe_key")
 
 
 def find_by_key(session: Session, *, team_id: str, dedupe_key: str) -> Kudos | None:
@@ -45,30 +50,40 @@ def insert_pending(
     origin_channel_id: str | None,
     origin_ts: str | None,
     reason_link: str | None,
+    allowance_day: date | None,
     event_ts: str | None = None,
-) -> int:
-    """Reserves the kudos before anything is posted; raises IntegrityError when the key is taken."""
-    kudos = Kudos(
-        team_id=team_id,
-        dedupe_key=dedupe_key,
-        giver_id=giver_id,
-        message=message,
-        source=source,
-        status=PENDING,
-        created_at=created_at,
-        origin_channel_id=origin_channel_id,
-        origin_ts=origin_ts,
-        reason_link=reason_link,
-        added_event_ts=event_ts,
-        recipients=[
-            KudosRecipient(team_id=team_id, user_id=user_id, position=position)
-            for position, user_id in enumerate(recipient_ids)
-        ],
-        values=[KudosValue(team_id=team_id, value=value) for value in dict.fromkeys(values)],
+) -> int | None:
+    """Records the kudos, its post still to be made; None when the key is taken (a redelivery)."""
+    kudos_id = insert_once(
+        session,
+        Kudos,
+        keys=_KEY,
+        values={
+            "team_id": team_id,
+            "dedupe_key": dedupe_key,
+            "giver_id": giver_id,
+            "message": message,
+            "source": source,
+            "status": PENDING,
+            "created_at": created_at,
+            "origin_channel_id": origin_channel_id,
+            "origin_ts": origin_ts,
+            "reason_link": reason_link,
+            "added_event_ts": event_ts,
+            "allowance_day": allowance_day,
+        },
     )
-    session.add(kudos)
+    if kudos_id is None:
+        return None
+    session.add_all(
+        [
+            KudosRecipient(kudos_id=kudos_id, team_id=team_id, user_id=user_id, position=position)
+            for position, user_id in enumerate(recipient_ids)
+        ]
+        + [KudosValue(kudos_id=kudos_id, team_id=team_id, value=value) for value in dict.fromkeys(values)]
+    )
     session.flush()
-    return kudos.id
+    return kudos_id
 
 
 def insert_tombstone(
@@ -82,34 +97,97 @@ def insert_tombstone(
     origin_channel_id: str | None,
     origin_ts: str | None,
     event_ts: str | None,
-) -> None:
+) -> bool:
     """Records that something was taken back before it was given (a reaction removed before its
-    "added" event was handled), so the late "added" is recognised as old news. Raises IntegrityError
-    when the kudos appeared meanwhile."""
-    session.add(
-        Kudos(
-            team_id=team_id,
-            dedupe_key=dedupe_key,
-            giver_id=giver_id,
-            message="",
-            source=source,
-            status=REVOKED,
-            created_at=at,
-            origin_channel_id=origin_channel_id,
-            origin_ts=origin_ts,
-            revoked_at=at,
-            revoked_event_ts=event_ts,
+    "added" event was handled), so the late "added" is recognised as old news. False when the kudos
+    appeared meanwhile."""
+    return (
+        insert_once(
+            session,
+            Kudos,
+            keys=_KEY,
+            values={
+                "team_id": team_id,
+                "dedupe_key": dedupe_key,
+                "giver_id": giver_id,
+                "message": "",
+                "source": source,
+                "status": REVOKED,
+                "created_at": at,
+                "origin_channel_id": origin_channel_id,
+                "origin_ts": origin_ts,
+                "revoked_at": at,
+                "revoked_event_ts": event_ts,
+            },
+        )
+        is not None
+    )
+
+
+def retire(session: Session, *, team_id: str, kudos_id: int) -> None:
+    """Frees a taken-back kudos' key for a new one (a reaction added again). The row stays, with its
+    id: ids are never reused, so nothing keyed by it can be mistaken for the new kudos."""
+    session.execute(
+        update(Kudos)
+        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status == REVOKED)
+        .values(dedupe_key=func.substr(Kudos.dedupe_key, 1, 200, type_=String) + f"#retired:{kudos_id}")
+    )
+
+
+def mark_failed(session: Session, *, team_id: str, kudos_id: int) -> Kudos | None:
+    """The post could not be made: the kudos never counted. The row, if this call failed it."""
+    result = session.execute(
+        update(Kudos)
+        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status == PENDING)
+        .values(status=FAILED)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return get(session, team_id=team_id, kudos_id=kudos_id)
+
+
+def use_allowance(
+    session: Session, *, team_id: str, giver_id: str, day: date, people: int, allowance: int
+) -> bool:
+    """Counts `people` thanked on the giver's `day` if that stays within `allowance` (0: unlimited).
+    One statement, in the caller's transaction: concurrent kudos cannot both take the last one."""
+    if 0 < allowance < people:
+        return False
+    counted = conditional_upsert(
+        session,
+        KudosAllowance,
+        keys=("team_id", "giver_id", "day"),
+        values={"team_id": team_id, "giver_id": giver_id, "day": day, "used": people},
+        set_={"used": KudosAllowance.used + people},
+        where=(KudosAllowance.used + people <= allowance) if allowance > 0 else None,
+        returning=KudosAllowance.used,
+    )
+    return counted is not None
+
+
+def give_back_allowance(session: Session, *, kudos: Kudos) -> None:
+    """A kudos taken back or never posted does not count against its day."""
+    if kudos.giver_id is None or kudos.allowance_day is None:
+        return
+    session.execute(
+        update(KudosAllowance)
+        .where(
+            KudosAllowance.team_id == kudos.team_id,
+            KudosAllowance.giver_id == kudos.giver_id,
+            KudosAllowance.day == kudos.allowance_day,
+        )
+        .values(
+            used=case(
+                (KudosAllowance.used > len(kudos.recipients), KudosAllowance.used - len(kudos.recipients)),
+                else_=0,
+            )
         )
     )
-    session.flush()
 
 
-def delete_kudos(session: Session, *, team_id: str, kudos_id: int) -> None:
-    session.execute(delete(KudosValue).where(KudosValue.team_id == team_id, KudosValue.kudos_id == kudos_id))
-    session.execute(
-        delete(KudosRecipient).where(KudosRecipient.team_id == team_id, KudosRecipient.kudos_id == kudos_id)
-    )
-    session.execute(delete(Kudos).where(Kudos.team_id == team_id, Kudos.id == kudos_id))
+def allowance_used(session: Session, *, team_id: str, giver_id: str, day: date) -> int:
+    counter = session.get(KudosAllowance, (team_id, giver_id, day))
+    return counter.used if counter is not None else 0
 
 
 def mark_posted(
@@ -122,6 +200,21 @@ def mark_posted(
         .values(status=POSTED, post_channel_id=channel_id, post_ts=ts, permalink=permalink)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def note_post(session: Session, *, team_id: str, kudos_id: int, channel_id: str, ts: str) -> None:
+    """Where a kudos taken back while it was being posted was posted anyway: to take it down."""
+    session.execute(
+        update(Kudos)
+        .where(Kudos.team_id == team_id, Kudos.id == kudos_id)
+        .values(post_channel_id=channel_id, post_ts=ts)
+    )
+
+
+def note_permalink(session: Session, *, team_id: str, kudos_id: int, permalink: str | None) -> None:
+    session.execute(
+        update(Kudos).where(Kudos.team_id == team_id, Kudos.id == kudos_id).values(permalink=permalink)
+    )
 
 
 def note_added(session: Session, *, team_id: str, kudos_id: int, event_ts: str) -> None:
@@ -142,24 +235,6 @@ def mark_revoked(
         .values(status=REVOKED, revoked_at=at, revoked_event_ts=event_ts)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def count_recipients_given(session: Session, *, team_id: str, giver_id: str, since: datetime) -> int:
-    """People thanked by the giver since the instant, pending posts included (they are on their way)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(KudosRecipient)
-            .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
-            .where(
-                Kudos.team_id == team_id,
-                Kudos.giver_id == giver_id,
-                Kudos.status.in_((PENDING, POSTED)),
-                Kudos.created_at >= since,
-            )
-        )
-        or 0
-    )
 
 
 def posted_for_message(session: Session, *, team_id: str, channel_id: str, ts: str) -> list[Kudos]:
@@ -214,7 +289,10 @@ def top_givers(
 
 
 def anonymise_giver(session: Session, *, team_id: str, giver_id: str) -> int:
-    """Kudos stay with their recipients; who gave them is forgotten."""
+    """Kudos stay with their recipients; who gave them is forgotten, with their daily counts."""
+    session.execute(
+        delete(KudosAllowance).where(KudosAllowance.team_id == team_id, KudosAllowance.giver_id == giver_id)
+    )
     result = session.execute(
         update(Kudos).where(Kudos.team_id == team_id, Kudos.giver_id == giver_id).values(giver_id=None)
     )

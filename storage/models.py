@@ -87,11 +87,26 @@ class Kudos(Base):
     revoked_event_ts: Mapped[str | None] = mapped_column(String(32))
     # The latest "reaction added" seen for this kudos: a removal older than it is old news.
     added_event_ts: Mapped[str | None] = mapped_column(String(32))
+    # The giver's local day whose allowance this kudos used: taking it back gives that day's back.
+    allowance_day: Mapped[date | None] = mapped_column(Date)
 
     recipients: Mapped[list[KudosRecipient]] = relationship(
         back_populates="kudos", cascade="all, delete-orphan", order_by="KudosRecipient.position"
     )
     values: Mapped[list[KudosValue]] = relationship(cascade="all, delete-orphan", order_by="KudosValue.value")
+
+
+class KudosAllowance(Base):
+    """How many people a giver has thanked on one of their local days. Raised in the same transaction
+    as the kudos is recorded, only while it stays within the allowance: the rule holds under any
+    concurrency, on any number of replicas."""
+
+    __tablename__ = "kudos_allowance"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    giver_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class KudosRecipient(Base):
@@ -140,6 +155,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a sender first took it: a message sent by a sender that then crashed is no older than this.
+    first_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

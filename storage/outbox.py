@@ -6,15 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
+from storage.upserts import insert_once
 
 PENDING = "pending"
 CLAIMED = "claimed"
 SENT = "sent"
+# Recorded work (not a message) that was carried out.
+DONE = "done"
 DEAD = "dead"
 CANCELLED = "cancelled"
 # Written on a row claimed again after its sender's lease ran out: it may already have been sent.
@@ -34,26 +36,26 @@ def enqueue(
     expires_at: datetime | None = None,
 ) -> bool:
     """Adds the row unless its key exists (True when added). Never breaks the caller's transaction."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboxMessage)
-        .values(
-            team_id=team_id,
-            dedupe_key=dedupe_key,
-            kind=kind,
-            recipient_id=recipient_id,
-            payload=payload,
-            deliver_after=deliver_after,
-            expires_at=expires_at,
-            status=PENDING,
-            attempts=0,
-            created_at=created_at,
+    return (
+        insert_once(
+            session,
+            OutboxMessage,
+            keys=("team_id", "dedupe_key"),
+            values={
+                "team_id": team_id,
+                "dedupe_key": dedupe_key,
+                "kind": kind,
+                "recipient_id": recipient_id,
+                "payload": payload,
+                "deliver_after": deliver_after,
+                "expires_at": expires_at,
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": created_at,
+            },
         )
-        .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
-        # RETURNING says whether a row went in; rowcount is not reliable for ORM inserts on every driver.
-        .returning(OutboxMessage.id)
+        is not None
     )
-    return session.execute(statement).first() is not None
 
 
 def _starts_with(key_prefix: str) -> Any:
@@ -70,7 +72,7 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(
-    session: Session, *, now: datetime, owner: str, lease_until: datetime, limit: int
+    session: Session, *, now: datetime, owner: str, lease_until: datetime, claimed_at: datetime, limit: int
 ) -> list[OutboxMessage]:
     """Claims up to `limit` due rows for `owner`. On PostgreSQL, concurrent claimers skip each other's
     rows (FOR UPDATE SKIP LOCKED); on SQLite they take turns (BEGIN IMMEDIATE). Must be the first
@@ -93,6 +95,7 @@ def claim_due(
             status=CLAIMED,
             lease_owner=owner,
             claimed_until=lease_until,
+            first_claimed_at=func.coalesce(OutboxMessage.first_claimed_at, claimed_at),
             last_error=case((OutboxMessage.status == CLAIMED, LEASE_EXPIRED), else_=OutboxMessage.last_error),
         )
         .returning(OutboxMessage),
@@ -243,3 +246,31 @@ def requeue(session: Session, *, row_id: int, now: datetime) -> bool:
         .values(status=PENDING, deliver_after=now, attempts=0, lease_owner=None, claimed_until=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def requeue_dead(session: Session, *, now: datetime, since: datetime | None) -> int:
+    """Puts every dead row (created since the instant, when given) back in line: after an outage."""
+    condition = OutboxMessage.status == DEAD
+    if since is not None:
+        condition = and_(condition, OutboxMessage.created_at >= since)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(condition)
+        .values(status=PENDING, deliver_after=now, attempts=0, lease_owner=None, claimed_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release(session: Session, *, row_ids: Sequence[int], owner: str) -> int:
+    """Hands claimed rows that were never started back to the queue (a sender shutting down), so
+    another replica takes them at once instead of after the lease."""
+    if not row_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(row_ids), OutboxMessage.lease_owner == owner, OutboxMessage.status == CLAIMED
+        )
+        .values(status=PENDING, lease_owner=None, claimed_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

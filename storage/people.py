@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from storage import upserts
 from storage.models import Person
 
 
@@ -26,16 +27,17 @@ def upsert(
     is_guest: bool,
     refreshed_at: datetime,
 ) -> None:
-    person = session.get(Person, (team_id, user_id))
-    if person is None:
-        person = Person(team_id=team_id, user_id=user_id)
-        session.add(person)
-    person.display_name = display_name
-    person.tz = tz
-    person.is_bot = is_bot
-    person.is_deleted = is_deleted
-    person.is_guest = is_guest
-    person.refreshed_at = refreshed_at
+    values = {
+        "team_id": team_id,
+        "user_id": user_id,
+        "display_name": display_name,
+        "tz": tz,
+        "is_bot": is_bot,
+        "is_deleted": is_deleted,
+        "is_guest": is_guest,
+        "refreshed_at": refreshed_at,
+    }
+    upserts.upsert(session, Person, keys=("team_id", "user_id"), values=values, update=list(values)[2:])
 
 
 def forget(session: Session, *, team_id: str, user_id: str) -> None:

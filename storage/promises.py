@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Promise, PromisePromisee
+from storage.upserts import insert_once
 
 OPEN = "open"
 DONE = "done"
@@ -46,30 +47,36 @@ def insert(
     origin_channel_id: str | None,
     origin_ts: str | None,
     context_link: str | None,
-) -> Promise:
-    """Raises IntegrityError when the key is taken."""
-    promise = Promise(
-        team_id=team_id,
-        dedupe_key=dedupe_key,
-        promiser_id=promiser_id,
-        contact_name=contact_name,
-        what=what,
-        due_at=due_at,
-        date_only=date_only,
-        version=1,
-        status=OPEN,
-        created_at=created_at,
-        origin_channel_id=origin_channel_id,
-        origin_ts=origin_ts,
-        context_link=context_link,
-        promisees=[
-            PromisePromisee(team_id=team_id, user_id=user_id, position=position)
-            for position, user_id in enumerate(promisee_ids)
-        ],
+) -> Promise | None:
+    """The new promise; None when the key is taken (a redelivery)."""
+    promise_id = insert_once(
+        session,
+        Promise,
+        keys=("team_id", "dedupe_key"),
+        values={
+            "team_id": team_id,
+            "dedupe_key": dedupe_key,
+            "promiser_id": promiser_id,
+            "contact_name": contact_name,
+            "what": what,
+            "due_at": due_at,
+            "date_only": date_only,
+            "version": 1,
+            "status": OPEN,
+            "created_at": created_at,
+            "origin_channel_id": origin_channel_id,
+            "origin_ts": origin_ts,
+            "context_link": context_link,
+        },
     )
-    session.add(promise)
+    if promise_id is None:
+        return None
+    session.add_all(
+        PromisePromisee(promise_id=promise_id, team_id=team_id, user_id=user_id, position=position)
+        for position, user_id in enumerate(promisee_ids)
+    )
     session.flush()
-    return promise
+    return get(session, team_id=team_id, promise_id=promise_id)
 
 
 def close(

@@ -120,23 +120,38 @@ def test_permanent_errors_mark_the_row_dead_and_the_loop_goes_on(harness: Harnes
     assert {row.status for row in rows(h)} == {"sent"}
 
 
-def test_server_errors_back_off_then_give_up(harness: Harness) -> None:
-    h = harness
+def _fail_until_settled(h: Harness, failures: int) -> tuple[OutboxMessage, list[timedelta]]:
+    """Ticks at each retry time while chat.postMessage answers `failures` server errors."""
     promise_to_contact(h, 1, due="tomorrow 9am")  # one due reminder only: the heads-up would be before 09:00
-    [row] = rows(h)
-    h.fake.fail_next("chat.postMessage", "internal_error", times=10)
+    h.fake.fail_next("chat.postMessage", "internal_error", times=failures)
     at = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
     delays = []
-    for _ in range(6):
+    for _ in range(60):
         h.clock.set(at)
         h.app.services.delivery.tick()
         [row] = rows(h)
         if row.status != "pending":
-            break
+            return row, delays
         delays.append(row.deliver_after - at)
         at = row.deliver_after
-    assert delays == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
-    assert (row.status, row.attempts, row.last_error) == ("dead", 6, "internal_error")
+    raise AssertionError("the row never settled")
+
+
+def test_server_errors_back_off_for_about_a_day_then_give_up(harness: Harness) -> None:
+    row, delays = _fail_until_settled(harness, failures=100)
+
+    assert delays[:8] == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480, 960, 1920, 3600)]
+    assert set(delays[7:]) == {timedelta(hours=1)}  # capped
+    assert sum(delays, timedelta()) > timedelta(hours=20)
+    assert (row.status, row.attempts, row.last_error) == ("dead", 30, "internal_error")
+
+
+def test_an_outage_of_hours_delays_a_message_and_loses_nothing(harness: Harness) -> None:
+    row, delays = _fail_until_settled(harness, failures=12)  # about six hours of Slack errors
+
+    assert sum(delays, timedelta()) > timedelta(hours=5)
+    assert (row.status, row.attempts) == ("sent", 12)
+    assert len(outbox_ids_posted(harness)) == 1
 
 
 def test_a_sender_that_crashed_after_posting_is_not_repeated(harness: Harness) -> None:

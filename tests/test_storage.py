@@ -62,13 +62,13 @@ def test_a_claim_takes_due_rows_once_and_fences_the_finish(sessions: Any) -> Non
         _enqueue(session, "T1", "later", at=NOW + timedelta(hours=1))
     with unit_of_work(sessions) as session:
         [row] = outbox_store.claim_due(
-            session, now=NOW, owner="a", lease_until=NOW + timedelta(minutes=5), limit=10
+            session, now=NOW, owner="a", lease_until=NOW + timedelta(minutes=5), claimed_at=NOW, limit=10
         )
         row_id = row.id
     with unit_of_work(sessions) as session:
         assert (
             outbox_store.claim_due(
-                session, now=NOW, owner="b", lease_until=NOW + timedelta(minutes=5), limit=10
+                session, now=NOW, owner="b", lease_until=NOW + timedelta(minutes=5), claimed_at=NOW, limit=10
             )
             == []
         )
@@ -76,3 +76,46 @@ def test_a_claim_takes_due_rows_once_and_fences_the_finish(sessions: Any) -> Non
             session, row_id=row_id, owner="b", at=NOW, channel_id="D1", ts="1.1"
         )
         assert outbox_store.mark_sent(session, row_id=row_id, owner="a", at=NOW, channel_id="D1", ts="1.1")
+
+
+def test_a_row_taken_over_keeps_the_time_it_was_first_claimed(sessions: Any) -> None:
+    with unit_of_work(sessions) as session:
+        _enqueue(session, "T1", "due")
+    with unit_of_work(sessions) as session:
+        outbox_store.claim_due(
+            session, now=NOW, owner="a", lease_until=NOW + timedelta(minutes=5), claimed_at=NOW, limit=10
+        )
+    later = NOW + timedelta(minutes=6)  # a's lease ran out: it crashed
+    with unit_of_work(sessions) as session:
+        [row] = outbox_store.claim_due(
+            session,
+            now=later,
+            owner="b",
+            lease_until=later + timedelta(minutes=5),
+            claimed_at=later,
+            limit=10,
+        )
+        assert (row.lease_owner, row.first_claimed_at, row.last_error) == (
+            "b",
+            NOW,
+            outbox_store.LEASE_EXPIRED,
+        )
+
+
+def test_released_rows_go_back_to_the_queue_for_anyone(sessions: Any) -> None:
+    with unit_of_work(sessions) as session:
+        _enqueue(session, "T1", "one")
+        _enqueue(session, "T1", "two")
+    with unit_of_work(sessions) as session:
+        claimed = outbox_store.claim_due(
+            session, now=NOW, owner="a", lease_until=NOW + timedelta(minutes=5), claimed_at=NOW, limit=10
+        )
+        ids = [row.id for row in claimed]
+    with unit_of_work(sessions) as session:
+        assert outbox_store.release(session, row_ids=ids, owner="someone else") == 0
+        assert outbox_store.release(session, row_ids=ids, owner="a") == 2
+    with unit_of_work(sessions) as session:
+        again = outbox_store.claim_due(
+            session, now=NOW, owner="b", lease_until=NOW + timedelta(minutes=5), claimed_at=NOW, limit=10
+        )
+        assert sorted(row.id for row in again) == sorted(ids)

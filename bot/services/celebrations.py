@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
 from bot.services.hours import WorkingHours, zone_of
 from bot.services.people import PeopleService
@@ -159,26 +160,29 @@ class CelebrationService:
         clock: Clock,
         people: PeopleService,
         workspaces: WorkspaceService,
-        delivery: DeliveryService,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
         self._workspaces = workspaces
+        self._hours = WorkingHours()
+
+    def register(self, delivery: DeliveryService) -> None:
         delivery.register(POST, self.compose_post)
         delivery.register(DM, self.compose_dm)
         delivery.register(HEADS_UP, self.compose_heads_up)
         delivery.add_planner(self.plan)
-        self._hours = WorkingHours()
 
     # ---------------------------------------------------------------- who is in the celebrations channel
 
-    def member_joined(self, *, team_id: str, channel_id: str, user_id: str) -> None:
-        if channel_id == self._workspaces.get(team_id).celebrations_channel_id and self._is_person(
-            team_id, user_id
-        ):
-            with unit_of_work(self._sessions) as session:
-                channels_store.add(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
+    def member_joined(self, *, team_id: str, channel_id: str, user_id: str) -> bool:
+        """Kept as reported, with no lookup (this runs before the platform is acknowledged): bots are
+        left out when a heads-up is planned, if already known, or when it is sent. True when kept."""
+        if channel_id != self._workspaces.get(team_id).celebrations_channel_id:
+            return False
+        with unit_of_work(self._sessions) as session:
+            channels_store.add(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
+        return True
 
     def member_left(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         with unit_of_work(self._sessions) as session:
@@ -243,7 +247,7 @@ class CelebrationService:
                     session, team_id=team_id, user_id=user_id, start=None, source="self", at=self._clock.now()
                 )
             outbox_store.cancel_pending(
-                session, team_id=team_id, key_prefix=f"celebration:{user_id}:", reason="cleared"
+                session, team_id=team_id, key_prefix=keys.celebrations_of(user_id), reason="cleared"
             )
 
     def shared(self, *, team_id: str, user_id: str) -> SharedDates:
@@ -375,7 +379,7 @@ class CelebrationService:
                     planned += outbox_store.enqueue(
                         session,
                         team_id=row.team_id,
-                        dedupe_key=f"celebration:post:{posted_on.isoformat()}:{tz}",
+                        dedupe_key=keys.celebration_post(posted_on.isoformat(), tz),
                         kind=POST,
                         recipient_id=channel_id,
                         payload={"posted_on": posted_on.isoformat(), "tz": tz},
@@ -390,7 +394,7 @@ class CelebrationService:
                 planned += outbox_store.enqueue(
                     session,
                     team_id=row.team_id,
-                    dedupe_key=f"celebration:{row.user_id}:{celebration.kind}:{posted_on.isoformat()}",
+                    dedupe_key=keys.celebration_dm(row.user_id, celebration.kind, posted_on.isoformat()),
                     kind=DM,
                     recipient_id=row.user_id,
                     payload=payload,
@@ -427,7 +431,7 @@ class CelebrationService:
             planned += outbox_store.enqueue(
                 session,
                 team_id=team_id,
-                dedupe_key=f"celebration:{celebration.user_id}:heads-up:{posted_on.isoformat()}:{teammate_id}",
+                dedupe_key=keys.celebration_heads_up(celebration.user_id, posted_on.isoformat(), teammate_id),
                 kind=HEADS_UP,
                 recipient_id=teammate_id,
                 payload={
@@ -444,6 +448,14 @@ class CelebrationService:
     def compose_heads_up(self, message: Outbound) -> HeadsUp | None:
         settings = self._workspaces.get(message.team_id)
         if not (settings.celebration_heads_up and settings.celebrations_channel_id):
+            return None
+        try:
+            teammate = self._people.get(message.team_id, message.recipient_id)
+        except DeliveryError as error:
+            if error.gone:
+                return None
+            raise  # a rate limit or an outage: tried again later
+        if teammate.is_bot or teammate.is_deleted:
             return None
         dm = self.compose_dm(message)
         if dm is None:

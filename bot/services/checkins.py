@@ -10,13 +10,15 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
 from bot.services.hours import MORNING, WorkingHours, zone_of
 from bot.services.people import PeopleService
+from bot.services.ports import DeliveryError
+from bot.services.text import CleanText
 from storage import checkins as checkin_store
 from storage import outbox as outbox_store
 from storage import people as people_store
@@ -41,6 +43,8 @@ _UNITS: dict[str, tuple[Unit, int]] = {
     "year": ("month", 12),
 }
 _LIMITS: dict[Unit, int] = {"day": 365, "week": 104, "month": 36}
+MAX_TEXT_CHARS = 500
+MAX_CONTACT_CHARS = 200
 EXAMPLES = "`every week`, `every 2 weeks`, `every month`, `every 6 months`, `every quarter`"
 
 
@@ -51,9 +55,9 @@ class CheckinRequest(BaseModel):
     requester_id: str = Field(min_length=1)
     dedupe_key: str = Field(min_length=1, max_length=255)
     contact_user_id: str | None = None
-    contact_name: str | None = None
+    contact_name: CleanText | None = None
     # "every 2 weeks catch up on the roadmap"
-    text: str = ""
+    text: CleanText = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,33 @@ class NoContact(CheckinRefused):
 
 class SelfCheckin(CheckinRefused):
     pass
+
+
+class BotContact(CheckinRefused):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
+
+
+class InactiveContact(CheckinRefused):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
+
+
+class CheckinBusy(CheckinRefused):
+    """The chat platform could not answer for now; nothing was recorded."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class CheckinTooLong(CheckinRefused):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(length, limit)
+        self.length = length
+        self.limit = limit
 
 
 class BadInterval(CheckinRefused):
@@ -149,13 +180,14 @@ class CheckinService:
         sessions: SessionFactory,
         clock: Clock,
         people: PeopleService,
-        delivery: DeliveryService,
         hours: WorkingHours | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
         self._hours = hours or WorkingHours()
+
+    def register(self, delivery: DeliveryService) -> None:
         delivery.register(NOTICE, self.compose)
         delivery.add_planner(self.plan_due)
 
@@ -172,33 +204,49 @@ class CheckinService:
             raise NoContact()
         if request.contact_user_id == request.requester_id:
             raise SelfCheckin()
+        if len(request.text) > MAX_TEXT_CHARS:
+            raise CheckinTooLong(len(request.text), MAX_TEXT_CHARS)
+        if contact_name and len(contact_name) > MAX_CONTACT_CHARS:
+            raise CheckinTooLong(len(contact_name), MAX_CONTACT_CHARS)
         count, unit, note = parse_every(request.text)
+        if request.contact_user_id:
+            self._check_contact(request.team_id, request.contact_user_id)
         today = self._clock.now().astimezone(zone_of(tz)).date()
-        try:
-            with unit_of_work(self._sessions) as session:
-                checkin = checkin_store.insert(
-                    session,
-                    team_id=request.team_id,
-                    dedupe_key=request.dedupe_key,
-                    requester_id=request.requester_id,
-                    contact_user_id=request.contact_user_id,
-                    contact_name=contact_name,
-                    every_count=count,
-                    every_unit=unit,
-                    note=note or None,
-                    start_date=add_interval(today, unit, count),
-                    local_time=MORNING,
-                    created_at=self._clock.now(),
-                )
-                return MadeCheckin(checkin=self._view(checkin, tz), tz=tz)
-        except IntegrityError:
-            with unit_of_work(self._sessions) as session:
-                again = checkin_store.find_by_key(
+        with unit_of_work(self._sessions) as session:
+            checkin = checkin_store.insert(
+                session,
+                team_id=request.team_id,
+                dedupe_key=request.dedupe_key,
+                requester_id=request.requester_id,
+                contact_user_id=request.contact_user_id,
+                contact_name=contact_name,
+                every_count=count,
+                every_unit=unit,
+                note=note or None,
+                start_date=add_interval(today, unit, count),
+                local_time=MORNING,
+                created_at=self._clock.now(),
+            )
+            duplicate = checkin is None
+            if checkin is None:
+                # The same request twice at once: the other delivery recorded it.
+                checkin = checkin_store.find_by_key(
                     session, team_id=request.team_id, dedupe_key=request.dedupe_key
                 )
-                if again is None:
-                    raise
-                return MadeCheckin(checkin=self._view(again, tz), tz=tz, duplicate=True)
+                if checkin is None:
+                    raise CheckinNotFound()
+            return MadeCheckin(checkin=self._view(checkin, tz), tz=tz, duplicate=duplicate)
+
+    def _check_contact(self, team_id: str, user_id: str) -> None:
+        """The same rules as kudos and promises: a person who exists, is not a bot and is still here."""
+        try:
+            bots, gone = self._people.sort_out(team_id, (user_id,))
+        except DeliveryError as error:
+            raise CheckinBusy(error.retry_after) from None
+        if bots:
+            raise BotContact(user_id)
+        if gone:
+            raise InactiveContact(user_id)
 
     def occurrence_at(self, checkin: Checkin, occurrence: int, tz: str) -> datetime:
         """Occurrence 1 is `start_date`; a weekend one moves to the next working morning."""
@@ -223,7 +271,7 @@ class CheckinService:
             outbox_store.enqueue(
                 session,
                 team_id=checkin.team_id,
-                dedupe_key=f"checkin:{checkin.id}:{occurrence}",
+                dedupe_key=keys.checkin_occurrence(checkin.id, occurrence),
                 kind=NOTICE,
                 recipient_id=checkin.requester_id,
                 payload={"checkin_id": checkin.id, "occurrence": occurrence},
@@ -274,7 +322,7 @@ class CheckinService:
             outbox_store.enqueue(
                 session,
                 team_id=team_id,
-                dedupe_key=f"checkin:{checkin.id}:snooze:{token}",
+                dedupe_key=keys.checkin_snooze(checkin.id, token),
                 kind=NOTICE,
                 recipient_id=actor_id,
                 payload={"checkin_id": checkin.id, "snoozed": True},
@@ -288,7 +336,7 @@ class CheckinService:
         with unit_of_work(self._sessions) as session:
             checkin_store.stop(session, team_id=team_id, checkin_id=checkin_id)
             outbox_store.cancel_pending(
-                session, team_id=team_id, key_prefix=f"checkin:{checkin_id}:", reason="stopped"
+                session, team_id=team_id, key_prefix=keys.checkin(checkin_id), reason="stopped"
             )
         return self.get(team_id=team_id, checkin_id=checkin_id)
 

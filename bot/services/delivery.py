@@ -2,17 +2,23 @@
 
 APScheduler (or `extramile tick`) calls `tick`; the rows are the truth. Slack is reached through the
 OutboxSender port, never inside a transaction.
+
+A row is a message to send (a composer says what, as of now; the sender sends it) or recorded work
+to carry out (a task: a request acknowledged before it could be checked). Either way it was written
+before anything was promised, so a crash, a deploy or a replica dying loses nothing: the row waits.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -25,8 +31,12 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 6
 MAX_BATCHES_PER_TICK = 200
+# Server errors back off from 30 s, doubling up to an hour between tries; 30 tries span about a day,
+# so an outage of several hours delays messages instead of killing them.
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,8 @@ class Outbound:
     expires_at: datetime | None = None
     # True when an earlier sender claimed it and its lease ran out: it may have been sent already.
     reclaimed: bool = False
+    # When a sender first took it: if it went out before a crash, it went out after this.
+    first_claimed_at: datetime | None = None
 
 
 class Composer(Protocol):
@@ -54,6 +66,18 @@ class Composer(Protocol):
 
 
 Planner = Callable[[Session, datetime], int]
+# Run in the transaction that marks the row sent (or dead): what follows from it is written with it.
+SentHook = Callable[[Session, Outbound, PostedMessage], None]
+DeadHook = Callable[[Session, Outbound, DeliveryError], None]
+# Recorded work: idempotent (it may run again after a crash), writes rows, sends nothing itself.
+Task = Callable[[Outbound], None]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    composer: Composer
+    on_sent: SentHook | None = None
+    on_dead: DeadHook | None = None
 
 
 class OutboxSender(Protocol):
@@ -70,6 +94,7 @@ class OutboxSender(Protocol):
 class TickReport:
     planned: int = 0
     sent: int = 0
+    done: int = 0
     rescheduled: int = 0
     dead: int = 0
     cancelled: int = 0
@@ -95,11 +120,24 @@ class DeliveryService:
         self._lease = lease
         self._batch_size = batch_size
         self._max_attempts = max_attempts
-        self._composers: dict[str, Composer] = {}
+        self._kinds: dict[str, _Kind] = {}
+        self._tasks: dict[str, Task] = {}
         self._planners: list[Planner] = []
+        self._stopping = threading.Event()
+        self._passes = threading.Lock()
 
-    def register(self, kind: str, composer: Composer) -> None:
-        self._composers[kind] = composer
+    def register(
+        self,
+        kind: str,
+        composer: Composer,
+        *,
+        on_sent: SentHook | None = None,
+        on_dead: DeadHook | None = None,
+    ) -> None:
+        self._kinds[kind] = _Kind(composer, on_sent, on_dead)
+
+    def register_task(self, kind: str, task: Task) -> None:
+        self._tasks[kind] = task
 
     def add_planner(self, planner: Planner) -> None:
         self._planners.append(planner)
@@ -120,26 +158,66 @@ class DeliveryService:
         return report
 
     def deliver_due(self, now: datetime | None = None, report: TickReport | None = None) -> TickReport:
-        """Sends what is due as of `now` (default: the clock, read again for every batch)."""
+        """Sends what is due as of `now` (default: the clock, read again for every batch). One pass
+        at a time per process; none once `stop` was called."""
         report = report or TickReport()
-        for _ in range(MAX_BATCHES_PER_TICK):
-            as_of = now or self._clock.now()
-            batch = self.claim(as_of)
-            if not batch:
-                break
-            for message in batch:
-                self._deliver(message, as_of, report)
+        with self._passes:
+            for _ in range(MAX_BATCHES_PER_TICK):
+                if self._stopping.is_set():
+                    break
+                as_of = now or self._clock.now()
+                batch = self.claim(as_of)
+                if not batch:
+                    break
+                if not self._deliver_batch(batch, as_of, report):
+                    break
         return report
+
+    def _deliver_batch(self, batch: list[Outbound], now: datetime, report: TickReport) -> bool:
+        """False when the pass should end: stopping, or the database went away."""
+        for position, message in enumerate(batch):
+            if self._stopping.is_set():
+                self._release(batch[position:])
+                return False
+            try:
+                self._deliver(message, now, report)
+            except DBAPIError as error:
+                # The database is unavailable: this row's lease runs out and it is tried again then
+                # (checked for a copy already sent); the rest go back to the queue if they can.
+                log.warning("delivery paused, the database is unavailable: %s", type(error).__name__)
+                self._release(batch[position + 1 :])
+                return False
+        return True
+
+    def _release(self, unstarted: list[Outbound]) -> None:
+        try:
+            with unit_of_work(self._sessions) as session:
+                released = outbox_store.release(session, row_ids=[m.id for m in unstarted], owner=self.owner)
+        except DBAPIError:
+            return  # their leases run out instead
+        if released:
+            log.info("released %d claimed outbox rows for another sender", released)
+
+    def stop(self, timeout: float) -> bool:
+        """No new pass starts; the one under way finishes the row it is on and hands back the rest.
+        True when nothing was still being sent after `timeout` seconds."""
+        self._stopping.set()
+        if not self._passes.acquire(timeout=timeout):
+            return False
+        self._passes.release()
+        return True
 
     def claim(self, now: datetime) -> list[Outbound]:
         """Claims rows due as of `now`. The lease runs from the clock, not from `now`: a pass that
         catches up on the past must not hand out leases that have already expired."""
+        wall = self._clock.now()
         with unit_of_work(self._sessions) as session:
             rows = outbox_store.claim_due(
                 session,
                 now=now,
                 owner=self.owner,
-                lease_until=max(now, self._clock.now()) + self._lease,
+                lease_until=max(now, wall) + self._lease,
+                claimed_at=wall,
                 limit=self._batch_size,
             )
             return [_outbound(row) for row in rows]
@@ -149,11 +227,15 @@ class DeliveryService:
             self._finish(message, outbox_store.CANCELLED, "too late to be worth sending")
             report.cancelled += 1
             return
-        composer = self._composers.get(message.kind)
+        task = self._tasks.get(message.kind)
+        if task is not None:
+            self._carry_out(task, message, now, report)
+            return
+        kind = self._kinds.get(message.kind)
         try:
-            if composer is None:
+            if kind is None:
                 raise DeliveryError(f"no_composer:{message.kind}")
-            view = composer(message)
+            view = kind.composer(message)
             if view is None:
                 self._finish(message, outbox_store.CANCELLED, "no longer relevant")
                 report.cancelled += 1
@@ -162,10 +244,10 @@ class DeliveryService:
         except DeliveryError as error:
             self._failed(message, error, now, report)
             return
+        except DBAPIError:
+            raise
         except Exception as error:
-            incident = uuid.uuid4().hex[:8]
-            log.exception("incident %s: outbox row %s failed", incident, message.id)
-            self._failed(message, DeliveryError(f"internal:{type(error).__name__}:{incident}"), now, report)
+            self._failed(message, _incident(message, error), now, report)
             return
         with unit_of_work(self._sessions) as session:
             if not outbox_store.mark_sent(
@@ -177,7 +259,23 @@ class DeliveryService:
                 ts=posted.ts,
             ):
                 log.warning("outbox row %s was sent after its lease ran out", message.id)
+            elif kind is not None and kind.on_sent is not None:
+                kind.on_sent(session, message, posted)
         report.sent += 1
+
+    def _carry_out(self, task: Task, message: Outbound, now: datetime, report: TickReport) -> None:
+        try:
+            task(message)
+        except DeliveryError as error:
+            self._failed(message, error, now, report)
+            return
+        except DBAPIError:
+            raise
+        except Exception as error:
+            self._failed(message, _incident(message, error), now, report)
+            return
+        self._finish(message, outbox_store.DONE, None)
+        report.done += 1
 
     def _failed(self, message: Outbound, error: DeliveryError, now: datetime, report: TickReport) -> None:
         if error.reason == "ratelimited":
@@ -188,12 +286,17 @@ class DeliveryService:
             return
         attempts = message.attempts + 1
         if error.permanent or attempts >= self._max_attempts:
-            self._finish(message, outbox_store.DEAD, error.reason, attempts)
+            self._finish(message, outbox_store.DEAD, error.reason, attempts, error=error)
             report.dead += 1
             log.warning("outbox row %s (%s) is dead: %s", message.id, message.kind, error.reason)
             return
-        backoff = timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
-        self._reschedule(message, now + backoff, error.reason, attempts)
+        retry_at = now + backoff(attempts)
+        if message.expires_at is not None and retry_at > message.expires_at:
+            # The next try would come too late to be worth making.
+            self._finish(message, outbox_store.CANCELLED, f"too late to retry: {error.reason}", attempts)
+            report.cancelled += 1
+            return
+        self._reschedule(message, retry_at, error.reason, attempts)
         report.rescheduled += 1
 
     def _reschedule(self, message: Outbound, at: datetime, error: str, attempts: int) -> None:
@@ -207,16 +310,27 @@ class DeliveryService:
                 attempts=attempts,
             )
 
-    def _finish(self, message: Outbound, status: str, error: str, attempts: int | None = None) -> None:
+    def _finish(
+        self,
+        message: Outbound,
+        status: str,
+        reason: str | None,
+        attempts: int | None = None,
+        *,
+        error: DeliveryError | None = None,
+    ) -> None:
+        kind = self._kinds.get(message.kind)
         with unit_of_work(self._sessions) as session:
-            outbox_store.finish(
+            finished = outbox_store.finish(
                 session,
                 row_id=message.id,
                 owner=self.owner,
                 status=status,
-                error=error[:255],
+                error=reason[:255] if reason else None,
                 attempts=message.attempts if attempts is None else attempts,
             )
+            if finished and error is not None and kind is not None and kind.on_dead is not None:
+                kind.on_dead(session, message, error)
 
     def _preview(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -229,11 +343,25 @@ class DeliveryService:
         finally:
             session.close()
         for message in rows:
-            composer = self._composers.get(message.kind)
-            view = composer(message) if composer else None
+            kind = self._kinds.get(message.kind)
+            view = kind.composer(message) if kind else None
             if view is not None:
                 report.would_send.append(self._sender.describe(message, view))
         return report
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try: doubling from 30 s, at most an hour."""
+    wait: timedelta = FIRST_BACKOFF * 2 ** min(attempts - 1, 20)
+    return min(wait, MAX_BACKOFF)
+
+
+def _incident(message: Outbound, error: Exception) -> DeliveryError:
+    incident = uuid.uuid4().hex[:8]
+    log.exception(
+        "incident %s: outbox row %s (%s) failed", incident, message.id, message.kind, exc_info=error
+    )
+    return DeliveryError(f"internal:{type(error).__name__}:{incident}")
 
 
 def _outbound(row: OutboxMessage) -> Outbound:
@@ -248,4 +376,5 @@ def _outbound(row: OutboxMessage) -> Outbound:
         attempts=row.attempts,
         expires_at=row.expires_at,
         reclaimed=row.last_error == outbox_store.LEASE_EXPIRED,
+        first_claimed_at=row.first_claimed_at,
     )

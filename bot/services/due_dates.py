@@ -6,7 +6,9 @@ dateparser does the heavy lifting; our rules on top (PLATFORM_NOTES.md, "Due dat
 - A date without a time is due at 17:00 that day (`date_only`): never midnight.
 - "in 2 hours" is plain arithmetic on now.
 - 3/4 and 4/3 are refused as ambiguous unless day and month are equal or one is over 12.
-- A due time in the past is refused.
+- A due time in the past is refused, and so is one more than MAX_AHEAD away (or past what a date holds).
+- Only the last MAX_DUE_WORDS words are tried as the due phrase: the cost of reading a promise does not
+  grow with its length.
 dateparser never attaches a timezone here: we parse against the naive local now, then attach the zone.
 """
 
@@ -33,6 +35,10 @@ _LEADING_WORDS = re.compile(r"^(?:by|before|on|until|till|due|at)\s+")
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 _UNITS = {"minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400, "week": 604800}
 
+# "by next Tuesday at 3pm" is five words; "on the 14th of March at 10:30am" seven.
+MAX_DUE_WORDS = 8
+MAX_AHEAD = timedelta(days=5 * 366)
+
 EXAMPLES = "`by Friday 3pm`, `tomorrow 10am`, `EOD`, `next Tuesday`, `in 2 hours`, `2026-12-01 09:30`"
 
 
@@ -47,6 +53,12 @@ class UnparseableDueDate(DueDateError):
 
 
 class AmbiguousDueDate(DueDateError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class TooFarAhead(DueDateError):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
@@ -67,6 +79,14 @@ class Due:
 
 def parse_due(text: str, *, now: datetime, tz: str) -> Due:
     """Resolves `text` in `tz` as of `now` (aware). Raises a DueDateError subclass."""
+    try:
+        return _parse_due(text, now=now, tz=tz)
+    except (OverflowError, ValueError):
+        # A date the calendar cannot hold ("31 December 9999" west of UTC, "in 99999999 weeks").
+        raise TooFarAhead(text) from None
+
+
+def _parse_due(text: str, *, now: datetime, tz: str) -> Due:
     phrase = _LEADING_WORDS.sub("", " ".join(text.lower().split())).strip(" .,!")
     if not phrase:
         raise UnparseableDueDate(text)
@@ -122,7 +142,10 @@ def _parse(phrase: str, local_now: datetime) -> datetime | None:
         "DATE_ORDER": "DMY",
         "PREFER_DAY_OF_MONTH": "first",
     }
-    result: datetime | None = dateparser.parse(phrase, languages=["en"], settings=settings)
+    try:
+        result: datetime | None = dateparser.parse(phrase, languages=["en"], settings=settings)
+    except (OverflowError, ValueError, TypeError, AttributeError):
+        return None  # dateparser has its own ways of failing on odd text: all mean "no date here"
     return result
 
 
@@ -135,6 +158,8 @@ def _at(day: Any, clock_time: time, tz: str) -> datetime:
 def _future(text: str, at: datetime, *, date_only: bool, now: datetime) -> Due:
     if at <= now:
         raise PastDueDate(text, at)
+    if at - now > MAX_AHEAD:
+        raise TooFarAhead(text)
     return Due(at=at.astimezone(UTC), date_only=date_only)
 
 
@@ -143,13 +168,13 @@ def split_due(text: str, *, now: datetime, tz: str) -> tuple[str, Due]:
     longest trailing phrase that parses as a due date."""
     words = text.split()
     last_error: DueDateError | None = None
-    for start in range(1, len(words)):
+    for start in range(max(1, len(words) - MAX_DUE_WORDS), len(words)):
         head, tail = " ".join(words[:start]), " ".join(words[start:])
         if not _starts_like_a_date(words[start:]):
             continue
         try:
             due = parse_due(tail, now=now, tz=tz)
-        except (AmbiguousDueDate, PastDueDate) as error:
+        except (AmbiguousDueDate, PastDueDate, TooFarAhead) as error:
             raise error from None
         except UnparseableDueDate as error:
             last_error = error

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
-
-from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.services.ports import DeliveryError, Directory, PersonInfo
+from bot.services.text import clean
 from storage import outbox as outbox_store
 from storage import people as people_store
 from storage.db import SessionFactory, unit_of_work
-
-log = logging.getLogger(__name__)
 
 CACHE_FOR = timedelta(hours=12)
 
@@ -81,22 +77,19 @@ class PeopleService:
         return bots, gone
 
     def remember(self, person: PersonInfo) -> None:
-        try:
-            with unit_of_work(self._sessions) as session:
-                people_store.upsert(
-                    session,
-                    team_id=person.team_id,
-                    user_id=person.user_id,
-                    display_name=person.display_name,
-                    tz=person.tz,
-                    is_bot=person.is_bot,
-                    is_deleted=person.is_deleted,
-                    is_guest=person.is_guest,
-                    refreshed_at=self._clock.now(),
-                )
-        except IntegrityError:
-            # A concurrent request cached the same person first: theirs is as fresh as ours.
-            log.debug("person %s/%s cached concurrently", person.team_id, person.user_id)
+        with unit_of_work(self._sessions) as session:
+            people_store.upsert(
+                session,
+                team_id=person.team_id,
+                user_id=person.user_id,
+                # The directory's text, cut to what the cache holds: a name is for greeting people.
+                display_name=clean(person.display_name)[:255],
+                tz=person.tz if len(person.tz) <= 64 else "UTC",
+                is_bot=person.is_bot,
+                is_deleted=person.is_deleted,
+                is_guest=person.is_guest,
+                refreshed_at=self._clock.now(),
+            )
 
     def changed(self, person: PersonInfo) -> int:
         """A profile changed (Slack's user_change): refresh the cache. A deactivated person gets

@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from bot.services.kudos import KudosView
+from pydantic import BaseModel, ConfigDict
 
 # Errors after which retrying the same call cannot succeed.
 PERMANENT_REASONS = frozenset(
@@ -23,6 +23,8 @@ PERMANENT_REASONS = frozenset(
         "token_revoked",
         "no_such_subteam",
         "restricted_action",
+        # A private reply whose sender crashed mid-send: it cannot be looked up, so it is not resent.
+        "not_resent_after_crash",
     }
 )
 # Errors that mean the person is not there any more (as opposed to "try again later").
@@ -48,6 +50,27 @@ class DeliveryError(Exception):
     def gone(self) -> bool:
         """The person asked about does not exist or was deactivated: a fact, not a hiccup."""
         return self.reason in GONE_REASONS
+
+
+class PrivateReply(BaseModel):
+    """Where a private answer to one person goes. The platform's reply address for their request
+    (`reply_url`, good until `reply_url_until`) when there is one; else ephemeral in `channel_id`;
+    else a direct message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    reply_url: str | None = None
+    reply_url_until: datetime | None = None
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A message of ours to take down (a kudos taken back)."""
+
+    channel_id: str
+    ts: str
 
 
 @dataclass(frozen=True)
@@ -77,10 +100,4 @@ class Directory(Protocol):
 
 
 class Messenger(Protocol):
-    def announce_kudos(
-        self, team_id: str, channel_id: str, kudos: KudosView, *, thread_ts: str | None = None
-    ) -> PostedMessage: ...
-
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None: ...
-
-    def remove_message(self, team_id: str, channel_id: str, ts: str) -> None: ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services import keys
 from storage import channels as channels_store
 from storage import checkins as checkin_store
 from storage import dates as dates_store
@@ -39,7 +40,7 @@ class PrivacyService:
             )
             for promise_id in promise_store.ids_by_promiser(session, team_id=team_id, user_id=user_id):
                 messages += outbox_store.cancel_pending(
-                    session, team_id=team_id, key_prefix=f"promise:{promise_id}:", reason="forgotten"
+                    session, team_id=team_id, key_prefix=keys.promise(promise_id), reason="forgotten"
                 )
             kudos = kudos_store.anonymise_giver(session, team_id=team_id, giver_id=user_id)
             promises = promise_store.forget_promiser(

@@ -14,15 +14,16 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
 from bot.services.due_dates import Due, DueDateError, split_due
 from bot.services.hours import WorkingHours, zone_of
 from bot.services.people import PeopleService
 from bot.services.ports import DeliveryError
+from bot.services.text import CleanText, clean
 from storage import outbox as outbox_store
 from storage import people as people_store
 from storage import promises as promise_store
@@ -34,8 +35,12 @@ REMINDER_LEAD = timedelta(hours=2)
 DAILY_NUDGES = 3
 NUDGE_QUIET = timedelta(hours=12)
 MAX_WHAT_CHARS = 500
+# The words with their due time ("send the deck by Friday 3pm"): checked before any parsing.
+MAX_TEXT_CHARS = MAX_WHAT_CHARS + 100
+MAX_CONTACT_CHARS = 200
+MAX_NOTE_CHARS = 500
 
-Stage = Literal["heard", "before", "due", "nudge", "snooze", "eta", "done", "cancelled"]
+Stage = Literal["heard", "made", "before", "due", "nudge", "snooze", "eta", "done", "cancelled"]
 REMINDER_STAGES = frozenset({"before", "due", "nudge", "snooze"})
 
 
@@ -46,14 +51,16 @@ class PromiseRequest(BaseModel):
     promiser_id: str = Field(min_length=1)
     dedupe_key: str = Field(min_length=1, max_length=255)
     promisee_ids: tuple[str, ...] = ()
-    contact_name: str | None = None
+    contact_name: CleanText | None = None
     # Either the words after the promisee ("send the deck by Friday 3pm") or `what` and `due_at`.
-    text: str | None = None
-    what: str = ""
+    text: CleanText | None = None
+    what: CleanText = ""
     due_at: datetime | None = None
     channel_id: str | None = None
     origin_ts: str | None = None
     context_link: str | None = None
+    # The promiser is sent a confirmation (a form has no reply of its own to carry it).
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,20 @@ class WhatTooLong(PromiseRefused):
         self.limit = MAX_WHAT_CHARS
 
 
+class ContactTooLong(PromiseRefused):
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+        self.limit = MAX_CONTACT_CHARS
+
+
+class NoteTooLong(PromiseRefused):
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+        self.limit = MAX_NOTE_CHARS
+
+
 class BadDueDate(PromiseRefused):
     def __init__(self, error: DueDateError, tz: str) -> None:
         super().__init__(error)
@@ -183,13 +204,14 @@ class PromiseService:
         sessions: SessionFactory,
         clock: Clock,
         people: PeopleService,
-        delivery: DeliveryService,
         hours: WorkingHours | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
         self._hours = hours or WorkingHours()
+
+    def register(self, delivery: DeliveryService) -> None:
         delivery.register(NOTICE, self.compose)
         delivery.add_planner(self.plan_nudges)
 
@@ -204,46 +226,45 @@ class PromiseService:
             )
             if existing is not None:
                 return MadePromise(promise=_view(existing), promiser_tz=promiser_tz, duplicate=True)
+        contact_name = (request.contact_name or "").strip() or None
+        if contact_name and len(contact_name) > MAX_CONTACT_CHARS:
+            raise ContactTooLong(len(contact_name))
+        if len(request.text or "") > MAX_TEXT_CHARS or len(request.what) > MAX_WHAT_CHARS:
+            raise WhatTooLong(max(len(request.text or ""), len(request.what)))
         promisee_ids = self._promisees(request)
         what, due = self._what_and_when(request, promiser_tz)
         now = self._clock.now()
         promisee_tzs = {user_id: self._tz(request.team_id, user_id) for user_id in promisee_ids}
-        try:
-            with unit_of_work(self._sessions) as session:
-                promise = promise_store.insert(
-                    session,
-                    team_id=request.team_id,
-                    dedupe_key=request.dedupe_key,
-                    promiser_id=request.promiser_id,
-                    promisee_ids=promisee_ids,
-                    contact_name=(request.contact_name or "").strip() or None,
-                    what=what,
-                    due_at=due.at,
-                    date_only=due.date_only,
-                    created_at=now,
-                    origin_channel_id=request.channel_id,
-                    origin_ts=request.origin_ts,
-                    context_link=request.context_link,
-                )
-                view = _view(promise)
-                for user_id, tz in promisee_tzs.items():
-                    self._enqueue(
-                        session,
-                        view,
-                        "heard",
-                        user_id,
-                        self._hours.next_open(now, tz),
-                        key=f"heard:{user_id}",
-                    )
-                self._plan_reminders(session, view, promiser_tz, now)
-        except IntegrityError:
-            with unit_of_work(self._sessions) as session:
+        with unit_of_work(self._sessions) as session:
+            promise = promise_store.insert(
+                session,
+                team_id=request.team_id,
+                dedupe_key=request.dedupe_key,
+                promiser_id=request.promiser_id,
+                promisee_ids=promisee_ids,
+                contact_name=contact_name,
+                what=what,
+                due_at=due.at,
+                date_only=due.date_only,
+                created_at=now,
+                origin_channel_id=request.channel_id,
+                origin_ts=request.origin_ts,
+                context_link=request.context_link,
+            )
+            if promise is None:
+                # The same request twice at once: the other delivery recorded it.
                 again = promise_store.find_by_key(
                     session, team_id=request.team_id, dedupe_key=request.dedupe_key
                 )
-                if again is None:
-                    raise
-                return MadePromise(promise=_view(again), promiser_tz=promiser_tz, duplicate=True)
+                return MadePromise(promise=_view(_require(again)), promiser_tz=promiser_tz, duplicate=True)
+            view = _view(promise)
+            for user_id, tz in promisee_tzs.items():
+                self._enqueue(
+                    session, view, "heard", user_id, self._hours.next_open(now, tz), key=f"heard:{user_id}"
+                )
+            if request.confirm:
+                self._enqueue(session, view, "made", request.promiser_id, now)
+            self._plan_reminders(session, view, promiser_tz, now)
         return MadePromise(promise=view, promiser_tz=promiser_tz)
 
     def _promisees(self, request: PromiseRequest) -> tuple[str, ...]:
@@ -313,7 +334,7 @@ class PromiseService:
         thread_ts: str | None = None,
     ) -> bool:
         suffix = key or stage
-        dedupe_key = f"promise:{promise.id}:" + (f"v{promise.version}:" if versioned else "") + suffix
+        dedupe_key = keys.promise_message(promise.id, suffix, version=promise.version if versioned else None)
         payload: dict[str, object] = {"promise_id": promise.id, "stage": stage, "version": promise.version}
         if nudge:
             payload["nudge"] = nudge
@@ -336,9 +357,10 @@ class PromiseService:
         return self._close(team_id, promise_id, actor_id, promise_store.DONE, note=None)
 
     def cancel(self, *, team_id: str, promise_id: int, actor_id: str, note: str | None) -> PromiseView:
-        return self._close(
-            team_id, promise_id, actor_id, promise_store.CANCELLED, note=(note or "").strip() or None
-        )
+        cleaned = clean(note or "").strip() or None
+        if cleaned and len(cleaned) > MAX_NOTE_CHARS:
+            raise NoteTooLong(len(cleaned))
+        return self._close(team_id, promise_id, actor_id, promise_store.CANCELLED, note=cleaned)
 
     def _close(
         self, team_id: str, promise_id: int, actor_id: str, status: str, note: str | None
@@ -352,7 +374,7 @@ class PromiseService:
             ):
                 raise PromiseClosed(self.get(team_id=team_id, promise_id=promise_id))
             outbox_store.cancel_pending(
-                session, team_id=team_id, key_prefix=f"promise:{promise_id}:", reason=status
+                session, team_id=team_id, key_prefix=keys.promise(promise_id), reason=status
             )
             closed = _view(_require(promise_store.get(session, team_id=team_id, promise_id=promise_id)))
             stage: Stage = "done" if status == promise_store.DONE else "cancelled"
@@ -410,11 +432,11 @@ class PromiseService:
             outbox_store.cancel_pending(
                 session,
                 team_id=team_id,
-                key_prefix=f"promise:{promise_id}:v{promise.version}:",
+                key_prefix=keys.promise_version(promise_id, promise.version),
                 reason="new ETA",
             )
             outbox_store.cancel_pending(
-                session, team_id=team_id, key_prefix=f"promise:{promise_id}:snooze:", reason="new ETA"
+                session, team_id=team_id, key_prefix=keys.promise_snoozes(promise_id), reason="new ETA"
             )
             updated = _view(_require(promise_store.get(session, team_id=team_id, promise_id=promise_id)))
             self._plan_reminders(session, updated, tz, now)
@@ -484,6 +506,8 @@ class PromiseService:
         except PromiseNotFound:
             return None
         stage: Stage = message.payload["stage"]
+        if stage == "made" and promise.status != promise_store.OPEN:
+            return None
         if stage in REMINDER_STAGES and (
             promise.status != promise_store.OPEN or int(message.payload.get("version", 0)) != promise.version
         ):
@@ -520,13 +544,13 @@ class PromiseService:
             if latest is None:
                 continue
             n, at = latest
-            key = f"promise:{promise.id}:v{promise.version}:nudge:{n}"
+            key = keys.promise_message(promise.id, f"nudge:{n}", version=promise.version)
             if not outbox_store.exists(
                 session, team_id=promise.team_id, dedupe_key=key
             ) and outbox_store.any_since(
                 session,
                 team_id=promise.team_id,
-                key_prefix=f"promise:{promise.id}:",
+                key_prefix=keys.promise(promise.id),
                 recipient_id=promise.promiser_id,
                 since=at - NUDGE_QUIET,
             ):

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.clock import Clock
+from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
 from bot.services.people import PeopleService
-from bot.services.ports import DeliveryError, PersonInfo
+from bot.services.ports import DeliveryError, PersonInfo, PrivateReply
 from bot.services.workspaces import WorkspaceService
 from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
@@ -36,7 +37,8 @@ class WelcomeNotice:
     template: str
     channel_id: str | None = None
     waver_id: str | None = None
-    ephemeral: bool = False
+    # Shown privately (in the channel, to the newcomer alone) instead of as a message of its own.
+    reply: PrivateReply | None = None
 
 
 class WelcomeService:
@@ -47,12 +49,13 @@ class WelcomeService:
         clock: Clock,
         people: PeopleService,
         workspaces: WorkspaceService,
-        delivery: DeliveryService,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
         self._workspaces = workspaces
+
+    def register(self, delivery: DeliveryService) -> None:
         delivery.register(NOTICE, self.compose)
 
     def joined_workspace(self, person: PersonInfo) -> int:
@@ -63,12 +66,12 @@ class WelcomeService:
             return 0
         self._people.remember(person)
         queued = self._enqueue(
-            person.team_id, f"welcome:{person.user_id}:dm", person.user_id, "dm", person.user_id
+            person.team_id, keys.welcome(person.user_id, "dm"), person.user_id, "dm", person.user_id
         )
         if settings.welcome_channel_id:
             queued += self._enqueue(
                 person.team_id,
-                f"welcome:{person.user_id}:channel",
+                keys.welcome(person.user_id, "channel"),
                 settings.welcome_channel_id,
                 "channel",
                 person.user_id,
@@ -82,7 +85,7 @@ class WelcomeService:
         # Bots and deactivated people are filtered when it is sent: a lookup now could hit a rate limit.
         return self._enqueue(
             team_id,
-            f"channel-welcome:{channel_id}:{user_id}",
+            keys.channel_welcome(channel_id, user_id),
             user_id,
             "channel_welcome",
             user_id,
@@ -96,7 +99,7 @@ class WelcomeService:
             return False
         return bool(
             self._enqueue(
-                team_id, f"wave:{newcomer_id}:{waver_id}", newcomer_id, "wave", newcomer_id, waver_id=waver_id
+                team_id, keys.wave(newcomer_id, waver_id), newcomer_id, "wave", newcomer_id, waver_id=waver_id
             )
         )
 
@@ -162,5 +165,7 @@ class WelcomeService:
             template=template,
             channel_id=str(channel_id) if channel_id else None,
             waver_id=message.payload.get("waver_id"),
-            ephemeral=bool(message.payload.get("ephemeral")),
+            reply=PrivateReply(user_id=message.recipient_id, channel_id=str(channel_id))
+            if message.payload.get("ephemeral") and channel_id
+            else None,
         )

@@ -33,6 +33,7 @@ from bot.services.kudos import (
     EmptyMessage,
     InactiveRecipient,
     KudosRefused,
+    KudosReply,
     KudosView,
     Leaderboard,
     MessageTooLong,
@@ -41,6 +42,7 @@ from bot.services.kudos import (
     SelfKudos,
     UnknownGroup,
     UnknownValue,
+    ValueTooLong,
 )
 from handlers.slack.mrkdwn import escape, link, linkable
 
@@ -142,6 +144,14 @@ def kudos_sent_elsewhere(kudos: KudosView) -> Rendered:
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
+def kudos_reply(reply: KudosReply) -> Rendered:
+    """The private word to the giver after the acknowledgement."""
+    if reply.refusal is not None:
+        return refusal(reply.refusal)
+    assert reply.kudos is not None
+    return kudos_sent_elsewhere(reply.kudos)
+
+
 def refusal(error: KudosRefused) -> Rendered:
     """A friendly explanation of why nothing was sent, and what to do instead."""
     text = refusal_text(error)
@@ -177,10 +187,16 @@ def refusal_text(error: KudosRefused) -> str:
             return f"`#{escape(value)}` isn't one of this workspace's values. {hint} The values are: {listed}".replace(
                 "  ", " "
             )
+        case ValueTooLong(limit=limit):
+            return f"That #value is longer than {limit} characters. Try a shorter one, like `#ownership`."
         case AllowanceExhausted(allowance=allowance, wanted=wanted, left=left):
             if left == 0:
                 return f"You've given all {allowance} of today's kudos. Generous! You'll have {allowance} more tomorrow."
             return f"You have {left} kudos left today, and this would give {wanted}. Pick your {left} for today, or save the rest for tomorrow."
+        case CannotPost(channel_id=""):
+            return "I don't know where to post these kudos, so they weren't sent. Type `/kudos` in the channel where everyone should see them."
+        case CannotPost(channel_id=channel_id, reason="is_archived"):
+            return f"<#{channel_id}> is archived, so your kudos weren't sent. Give them in another channel?"
         case CannotPost(channel_id=channel_id):
             return (
                 f"I can't post in <#{channel_id}> yet, so your kudos weren't sent. "

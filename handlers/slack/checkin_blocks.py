@@ -18,11 +18,15 @@ from slack_sdk.models.blocks import (
 from bot.services.checkins import (
     EXAMPLES,
     BadInterval,
+    BotContact,
+    CheckinBusy,
     CheckinNotFound,
     CheckinNotice,
     CheckinRefused,
     CheckinStopped,
+    CheckinTooLong,
     CheckinView,
+    InactiveContact,
     MadeCheckin,
     NoContact,
     NotYourCheckin,
@@ -135,6 +139,15 @@ def refusal(error: CheckinRefused) -> Rendered:
             text = 'Who would you like to keep in touch with? `/checkin @dan every 2 weeks`, or a name in quotes: `/checkin "Jane at ACME" every 6 months`.'
         case SelfCheckin():
             text = "Checking in with yourself is a fine habit, but I'm built for nudging you towards others. Who else?"
+        case BotContact(user_id=user_id):
+            text = f"<@{user_id}> is a bot, and bots don't need checking in on. Who's the person behind it?"
+        case InactiveContact(user_id=user_id):
+            text = f"I can't find <@{user_id}> in this workspace, or they're no longer active. Check in with someone who's here?"
+        case CheckinBusy(retry_after=retry_after):
+            wait = f"in {max(int(retry_after or 0), 1)} seconds" if retry_after else "in a minute"
+            text = f"Slack is busy right now, so nothing was saved. Please try again {wait}."
+        case CheckinTooLong(length=length, limit=limit):
+            text = f"That's {length:,} characters; up to {limit:,} fit. The short version is plenty."
         case BadInterval():
             text = f"How often? Start with `every`: {EXAMPLES} (at most every 365 days, 104 weeks or 36 months apart)."
         case CheckinNotFound():

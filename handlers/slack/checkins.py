@@ -66,12 +66,12 @@ def _stop_command(ack: Ack, services: Any, team_id: str, user_id: str, who: str)
 def on_checkin_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
 ) -> None:
-    ack()
     services = services_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     try:
         checkin_id = int(action.get("value") or "")
     except ValueError:
+        ack()
         return
     action_id = action["action_id"]
     tz = services.promises.tz_of(team_id, user_id)
@@ -92,8 +92,10 @@ def on_checkin_button(
                 services.checkins.stop(team_id=team_id, checkin_id=checkin_id, actor_id=user_id)
             )
     except CheckinRefused as error:
+        ack()
         tell_privately(respond, checkin_blocks.refusal(error))
         return
+    ack()  # after the change is recorded: a 200 means it happened
     replace_with(respond, rendered)
 
 

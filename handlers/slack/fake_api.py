@@ -250,6 +250,7 @@ class FakeSlack:
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "conversations.members": self._conversations_members,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -822,19 +823,50 @@ class FakeSlack:
         channel_id, error = self._resolve_existing(_str_param(params, "channel"))
         if error is not None:
             return _err(error)
-        limit = int(_str_param(params, "limit") or 100)
         oldest = _str_param(params, "oldest") or "0"
-        with_metadata = _truthy(params.get("include_all_metadata", False))
+        # The channel's own messages, newest first; thread replies are only in conversations.replies.
         newest_first = [
-            m for m in reversed(self._messages.get(channel_id, [])) if float(m["ts"]) >= float(oldest)
+            m
+            for m in reversed(self._messages.get(channel_id, []))
+            if float(m["ts"]) >= float(oldest) and m.get("thread_ts", m["ts"]) == m["ts"]
         ]
-        messages = []
-        for message in newest_first[:limit]:
-            shown = copy.deepcopy(message)
+        return self._page(newest_first, params)
+
+    def _conversations_replies(self, params: dict[str, Any]) -> _Reply:
+        channel_id, error = self._resolve_existing(_str_param(params, "channel"))
+        if error is not None:
+            return _err(error)
+        thread_ts = _str_param(params, "ts")
+        if not thread_ts:
+            return _err("invalid_arguments", "missing required field: ts")
+        oldest = _str_param(params, "oldest") or "0"
+        thread = [
+            m
+            for m in self._messages.get(channel_id, [])
+            if (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts) and float(m["ts"]) >= float(oldest)
+        ]
+        if not thread and self._find_message(channel_id, thread_ts) is None:
+            return _err("thread_not_found")
+        return self._page(thread, params)
+
+    def _page(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> _Reply:
+        """One page of `messages` (`limit`, `cursor`), as Slack pages: `next_cursor` until the end."""
+        limit = int(_str_param(params, "limit") or 100)
+        cursor = _str_param(params, "cursor")
+        start = int(cursor.removeprefix("offset:")) if cursor.startswith("offset:") else 0
+        with_metadata = _truthy(params.get("include_all_metadata", False))
+        shown = []
+        for message in messages[start : start + limit]:
+            copied = copy.deepcopy(message)
             if not with_metadata:
-                shown.pop("metadata", None)
-            messages.append(shown)
-        return _ok(messages=messages, has_more=len(newest_first) > limit)
+                copied.pop("metadata", None)
+            shown.append(copied)
+        has_more = len(messages) > start + limit
+        return _ok(
+            messages=shown,
+            has_more=has_more,
+            response_metadata={"next_cursor": f"offset:{start + limit}" if has_more else ""},
+        )
 
     def _chat_get_permalink(self, params: dict[str, Any]) -> _Reply:
         channel_id, error = self._resolve_existing(_str_param(params, "channel"))

@@ -6,23 +6,22 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.services.kudos import CannotPost, KudosRefused, KudosRequest, Period, reaction_key
-from bot.services.ports import DeliveryError
+from bot.services.kudos import KudosRefused, KudosRequest, Period, reply_to
+from bot.services.ports import DeliveryError, PrivateReply
 from handlers.slack import blocks, parse
-from handlers.slack.container import Services, services_of
-from handlers.slack.replies import ack_with, tell_privately
+from handlers.slack.container import services_of
+from handlers.slack.events import deliver_now, recorded
+from handlers.slack.replies import ack_with
 
 log = logging.getLogger(__name__)
 
 _PERIODS: dict[str, Period] = {"week": "week", "month": "month", "all": "all", "ever": "all"}
 
 
-def kudos_command(
-    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def kudos_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     services = services_of(context)
     text = command.get("text") or ""
     word = parse.first_word(text)
@@ -71,29 +70,22 @@ def kudos_command(
         message=parsed.message,
         values=parsed.values,
         channel_id=command.get("channel_id"),
+        reply=reply_to(command["user_id"], command.get("response_url"), now=services.clock.now()),
     )
-    # Checking a group means looking up every member: that can outlast Slack's 3 s, so a group
-    # kudos is acknowledged first and any refusal arrives a moment later through response_url.
-    if not parsed.group_ids:
-        try:
-            services.kudos.check(request)
-        except KudosRefused as error:
-            ack_with(ack, blocks.refusal(error))
-            return
-    # Posting and notifying can outlast Slack's 3 s under load: acknowledge first, answer privately later.
-    ack()
-    services.follow_ups.submit(_give_for_command, services, request, respond)
-
-
-def _give_for_command(services: Services, request: KudosRequest, respond: Respond) -> None:
-    try:
-        result = services.kudos.give(request)
-    except KudosRefused as error:
-        tell_privately(respond, blocks.refusal(error))
+    if parsed.group_ids:
+        # Looking up every member of a group can outlast Slack's 3 s: the request is recorded, then
+        # checked and given from the outbox; a refusal arrives a moment later, privately.
+        services.kudos.give_later(request)
+        ack()
+        services.deliver_soon()
         return
-    if not result.duplicate and result.kudos.post_channel_id != request.channel_id:
-        tell_privately(respond, blocks.kudos_sent_elsewhere(result.kudos))
-    # The recipients' DMs are outbox rows: the ones due now go out now, not at the next scheduler pass.
+    try:
+        services.kudos.give(request)
+    except KudosRefused as error:
+        ack_with(ack, blocks.refusal(error))
+        return
+    # Recorded, with its post waiting in the outbox: the kick sends it now, a restart would too.
+    ack()
     services.deliver_soon()
 
 
@@ -119,24 +111,16 @@ def kudos_modal_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         channel_id=metadata.get("channel_id")
         or values.get(blocks.CHANNEL_BLOCK, {}).get(blocks.CHANNEL_ACTION, {}).get("selected_conversation"),
         reason_link=metadata.get("reason_link"),
+        # The form is closed by then: anything the giver should hear later comes by DM.
+        reply=PrivateReply(user_id=giver_id),
     )
     try:
-        services.kudos.check(request)
+        services.kudos.give(request)
     except KudosRefused as error:
         block_id, text = blocks.error_for_block(error)
         ack(response_action="errors", errors={block_id: text})
         return
     ack()
-    services.follow_ups.submit(_give_for_modal, services, request)
-
-
-def _give_for_modal(services: Services, request: KudosRequest) -> None:
-    try:
-        services.kudos.give(request)
-    except KudosRefused as error:
-        # The form is closed by now, so the explanation goes to the giver's DMs.
-        _tell(services, request.giver_id, blocks.refusal(error))
-        return
     services.deliver_soon()
 
 
@@ -165,56 +149,30 @@ def give_kudos_shortcut(ack: Ack, shortcut: dict[str, Any], context: BoltContext
     )
 
 
-def on_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
-    services = services_of(context)
-    services.follow_ups.submit(_give_for_reaction, services, context.team_id or "", event)
-
-
-def _give_for_reaction(services: Services, team_id: str, event: dict[str, Any]) -> None:
+def record_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
+    """Before the ack: a reaction with the kudos emoji is recorded as work to give."""
     item = event.get("item") or {}
-    if item.get("type") != "message" or not event.get("item_user"):
+    if item.get("type") != "message" or not event.get("item_user") or not item.get("channel"):
         return
-    if event.get("reaction") != services.workspaces.get(team_id).kudos_emoji:
-        return
-    channel_id, message_ts, reactor_id = item["channel"], item["ts"], event["user"]
-    try:
-        reason_link = services.messenger.permalink(team_id, channel_id, message_ts)
-    except DeliveryError:
-        reason_link = None
-    request = KudosRequest(
-        team_id=team_id,
-        giver_id=reactor_id,
-        dedupe_key=reaction_key(channel_id, message_ts, reactor_id),
-        source="reaction",
-        user_ids=(event["item_user"],),
-        channel_id=channel_id,
-        origin_ts=message_ts,
-        reason_link=reason_link,
+    services_of(context).kudos.record_reaction(
+        team_id=context.team_id or "",
+        channel_id=item["channel"],
+        message_ts=item["ts"],
+        reactor_id=event["user"],
+        author_id=event["item_user"],
+        reaction=base_emoji(event.get("reaction") or ""),
         event_ts=event.get("event_ts"),
     )
-    try:
-        services.kudos.give(request)
-    except CannotPost:
-        return  # the bot was never invited there; reacting is not a request to be told so
-    except KudosRefused as error:
-        try:
-            services.messenger.ephemeral(channel_id, reactor_id, blocks.refusal(error))
-        except DeliveryError as failure:
-            log.info("could not explain a refused reaction kudos: %s", failure.reason)
-        return
-    services.deliver_soon()
 
 
-def on_reaction_removed(event: dict[str, Any], context: BoltContext) -> None:
-    services = services_of(context)
-    services.follow_ups.submit(_revoke_for_reaction, services, context.team_id or "", event)
-
-
-def _revoke_for_reaction(services: Services, team_id: str, event: dict[str, Any]) -> None:
+def record_reaction_removed(event: dict[str, Any], context: BoltContext) -> None:
+    """Before the ack: the kudos it gave is taken back (its post is taken down by the outbox)."""
     item = event.get("item") or {}
-    if item.get("type") != "message":
+    if item.get("type") != "message" or not item.get("channel"):
         return
-    if event.get("reaction") != services.workspaces.get(team_id).kudos_emoji:
+    services = services_of(context)
+    team_id = context.team_id or ""
+    if base_emoji(event.get("reaction") or "") != services.workspaces.get(team_id).kudos_emoji:
         return
     services.kudos.revoke_reaction(
         team_id=team_id,
@@ -225,17 +183,19 @@ def _revoke_for_reaction(services: Services, team_id: str, event: dict[str, Any]
     )
 
 
-def on_message_deleted(event: dict[str, Any], context: BoltContext) -> None:
+def record_message_deleted(event: dict[str, Any], context: BoltContext) -> None:
+    """Before the ack: a deleted message takes its reaction kudos with it."""
     deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
     if not deleted_ts or not event.get("channel"):
         return
-    services = services_of(context)
-    services.follow_ups.submit(
-        services.kudos.revoke_for_deleted_message,
-        team_id=context.team_id or "",
-        channel_id=event["channel"],
-        message_ts=deleted_ts,
+    services_of(context).kudos.revoke_for_deleted_message(
+        team_id=context.team_id or "", channel_id=event["channel"], message_ts=deleted_ts
     )
+
+
+def base_emoji(reaction: str) -> str:
+    """`clap::skin-tone-3` is `clap`: Slack adds the reactor's skin tone to the name."""
+    return reaction.split("::", 1)[0]
 
 
 def on_other_message(ack: Ack) -> None:
@@ -251,18 +211,13 @@ def _metadata(raw: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _tell(services: Services, user_id: str, rendered: blocks.Rendered) -> None:
-    try:
-        services.messenger.direct_message(user_id, rendered)
-    except DeliveryError as error:
-        log.warning("could not DM %s: %s", user_id, error.reason)
-
-
 def register(app: App) -> None:
     app.command("/kudos")(kudos_command)
     app.view_submission(blocks.KUDOS_MODAL)(kudos_modal_submit)
     app.message_shortcut(blocks.GIVE_KUDOS_SHORTCUT)(give_kudos_shortcut)
-    app.event("reaction_added")(on_reaction_added)
-    app.event("reaction_removed")(on_reaction_removed)
-    app.event({"type": "message", "subtype": "message_deleted"})(on_message_deleted)
+    app.event("reaction_added", middleware=[recorded(record_reaction_added)])(deliver_now)
+    app.event("reaction_removed", middleware=[recorded(record_reaction_removed)])(deliver_now)
+    app.event(
+        {"type": "message", "subtype": "message_deleted"}, middleware=[recorded(record_message_deleted)]
+    )(deliver_now)
     app.event("message")(on_other_message)

@@ -7,12 +7,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.services.kudos import KudosView
-from bot.services.ports import DeliveryError, PersonInfo, PostedMessage
+from bot.services.ports import DeliveryError, PersonInfo
 from handlers.slack import blocks
 
 
-def _delivery_error(error: SlackApiError) -> DeliveryError:
+def delivery_error(error: SlackApiError) -> DeliveryError:
     response = error.response
     retry_after: float | None = None
     if response.status_code == 429:
@@ -34,43 +33,17 @@ class SlackMessenger:
         try:
             response = getattr(self._client, method)(**params)
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
-
-    def _post(self, channel: str, rendered: blocks.Rendered, **extra: Any) -> PostedMessage:
-        text, block_list = rendered
-        data = self._call("chat_postMessage", channel=channel, text=text, blocks=block_list, **extra)
-        return PostedMessage(channel_id=str(data["channel"]), ts=str(data["ts"]))
-
-    def announce_kudos(
-        self, team_id: str, channel_id: str, kudos: KudosView, *, thread_ts: str | None = None
-    ) -> PostedMessage:
-        extra: dict[str, Any] = {
-            "metadata": {"event_type": "extramile_kudos", "event_payload": {"kudos_id": kudos.id}},
-            "unfurl_links": False,
-        }
-        if thread_ts:
-            extra["thread_ts"] = thread_ts
-        return self._post(channel_id, blocks.kudos_announcement(kudos), **extra)
 
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None:
         data = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
         link = data.get("permalink")
         return str(link) if link else None
 
-    def remove_message(self, team_id: str, channel_id: str, ts: str) -> None:
-        try:
-            self._call("chat_delete", channel=channel_id, ts=ts)
-        except DeliveryError as error:
-            if error.reason != "message_not_found":
-                raise
-
     def ephemeral(self, channel_id: str, user_id: str, rendered: blocks.Rendered) -> None:
         text, block_list = rendered
         self._call("chat_postEphemeral", channel=channel_id, user=user_id, text=text, blocks=block_list)
-
-    def direct_message(self, user_id: str, rendered: blocks.Rendered) -> PostedMessage:
-        return self._post(user_id, rendered)
 
 
 class SlackDirectory:
@@ -81,14 +54,14 @@ class SlackDirectory:
         try:
             user = self._client.users_info(user=user_id).get("user") or {}
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
         return person_from_slack(team_id, {"id": user_id, **user})
 
     def user_id_by_email(self, team_id: str, email: str) -> str:
         try:
             user = self._client.users_lookupByEmail(email=email).get("user") or {}
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
         return str(user["id"])
 
     def channel_members(self, team_id: str, channel_id: str) -> list[str]:
@@ -97,7 +70,7 @@ class SlackDirectory:
             for page in self._client.conversations_members(channel=channel_id, limit=500):
                 members.extend(str(member) for member in page.get("members") or [])
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
         return members
 
     def team_id(self) -> str:
@@ -105,13 +78,13 @@ class SlackDirectory:
         try:
             return str(self._client.auth_test()["team_id"])
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
 
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         try:
             users = self._client.usergroups_users_list(usergroup=group_id).get("users") or []
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
         return [str(user_id) for user_id in users]
 
 

@@ -1,42 +1,62 @@
-"""Sends outbox rows to Slack: renders the composer's view, tags the message with the outbox id."""
+"""Sends outbox rows to Slack: renders the composer's view and delivers it the way the view asks.
+
+A message of its own is tagged with its outbox id (message metadata), so a row taken over from a
+sender that crashed mid-send is first looked for in the conversation and never sent twice. A private
+reply (through a request's response_url, or ephemeral) leaves nothing to look for: after such a crash it
+is not sent again, and the row says so.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
 from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Outbound
-from bot.services.kudos import KudosView
-from bot.services.ports import DeliveryError, PostedMessage
+from bot.services.kudos import KudosPost, KudosReply, KudosView
+from bot.services.ports import DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
 from bot.services.welcomes import WelcomeNotice
 from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks
 from handlers.slack.blocks import Rendered
-from handlers.slack.messenger import _delivery_error
+from handlers.slack.messenger import delivery_error
 
 OUTBOX_EVENT = "extramile_outbox"
+# Clocks differ between replicas and Slack: look a little before the first claim.
+CLOCK_SKEW = timedelta(minutes=2)
+
+# Every kind of view a composer returns, and how it looks in Slack.
+RENDERERS: dict[type, Callable[[Any], Rendered]] = {
+    KudosPost: lambda post: blocks.kudos_announcement(post.kudos),
+    KudosView: blocks.kudos_recipient_dm,
+    KudosReply: blocks.kudos_reply,
+    PromiseNotice: promise_blocks.notice,
+    CheckinNotice: checkin_blocks.notice,
+    WelcomeNotice: people_blocks.welcome,
+    CelebrationPost: people_blocks.celebration_post,
+    CelebrationDM: people_blocks.celebration_dm,
+    HeadsUp: people_blocks.heads_up,
+}
+
+
+def _seconds(value: object) -> float:
+    try:
+        return max(float(str(value)), 1.0)
+    except ValueError:
+        return 1.0
 
 
 def render(view: object) -> Rendered:
-    if isinstance(view, PromiseNotice):
-        return promise_blocks.notice(view)
-    if isinstance(view, CheckinNotice):
-        return checkin_blocks.notice(view)
-    if isinstance(view, KudosView):
-        return blocks.kudos_recipient_dm(view)
-    if isinstance(view, WelcomeNotice):
-        return people_blocks.welcome(view)
-    if isinstance(view, CelebrationPost):
-        return people_blocks.celebration_post(view)
-    if isinstance(view, CelebrationDM):
-        return people_blocks.celebration_dm(view)
-    if isinstance(view, HeadsUp):
-        return people_blocks.heads_up(view)
-    raise DeliveryError(f"no_renderer:{type(view).__name__}")
+    renderer = RENDERERS.get(type(view))
+    if renderer is None:
+        raise DeliveryError(f"no_renderer:{type(view).__name__}")
+    return renderer(view)
 
 
 class SlackOutboxSender:
@@ -44,19 +64,19 @@ class SlackOutboxSender:
         self._client = client
 
     def send(self, message: Outbound, view: object) -> PostedMessage:
-        text, block_list = render(view)
-        thread_ts = getattr(view, "thread_ts", None)
         try:
-            if isinstance(view, WelcomeNotice) and view.ephemeral and view.channel_id:
-                # Only the newcomer sees it, in the channel they joined; nothing to find again later.
-                sent = self._client.chat_postEphemeral(
-                    channel=view.channel_id, user=message.recipient_id, text=text, blocks=block_list
-                )
-                return PostedMessage(channel_id=view.channel_id, ts=str(sent["message_ts"]))
-            if message.reclaimed and (earlier := self._already_sent(message)) is not None:
+            if isinstance(view, Withdrawal):
+                return self._withdraw(view)
+            text, block_list = render(view)
+            reply = getattr(view, "reply", None)
+            if isinstance(reply, PrivateReply) and (reply.reply_url or reply.channel_id):
+                return self._reply_privately(message, reply, text, block_list)
+            channel = reply.user_id if isinstance(reply, PrivateReply) else message.recipient_id
+            thread_ts = getattr(view, "thread_ts", None)
+            if message.reclaimed and (earlier := self._already_sent(message, channel, thread_ts)) is not None:
                 return earlier
             response = self._client.chat_postMessage(
-                channel=message.recipient_id,
+                channel=channel,
                 text=text,
                 blocks=block_list,
                 thread_ts=thread_ts,
@@ -64,21 +84,49 @@ class SlackOutboxSender:
                 metadata={"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": message.id}},
             )
         except SlackApiError as error:
-            raise _delivery_error(error) from None
+            raise delivery_error(error) from None
         return PostedMessage(channel_id=str(response["channel"]), ts=str(response["ts"]))
 
-    def _already_sent(self, message: Outbound) -> PostedMessage | None:
-        """A sender that crashed after posting leaves its message tagged with the outbox id: find it."""
-        channel = message.recipient_id
+    def _withdraw(self, view: Withdrawal) -> PostedMessage:
+        try:
+            self._client.chat_delete(channel=view.channel_id, ts=view.ts)
+        except SlackApiError as error:
+            if delivery_error(error).reason != "message_not_found":  # gone already: so much the better
+                raise
+        return PostedMessage(channel_id=view.channel_id, ts=view.ts)
+
+    def _reply_privately(
+        self, message: Outbound, reply: PrivateReply, text: str, block_list: list[dict[str, Any]]
+    ) -> PostedMessage:
+        if message.reclaimed:
+            raise DeliveryError("not_resent_after_crash")
+        if reply.reply_url:
+            response = WebhookClient(reply.reply_url, timeout=10).send(
+                text=text, blocks=block_list, response_type="ephemeral", replace_original=False
+            )
+            if response.status_code == 200:
+                return PostedMessage(channel_id=reply.channel_id or "", ts="")
+            if response.status_code == 429:
+                raise DeliveryError(
+                    "ratelimited", retry_after=_seconds((response.headers or {}).get("Retry-After"))
+                )
+            if response.status_code >= 500:
+                raise DeliveryError(f"http_{response.status_code}")
+            # The address was used up or expired: a DM says the same.
+            response_dm = self._client.chat_postMessage(channel=reply.user_id, text=text, blocks=block_list)
+            return PostedMessage(channel_id=str(response_dm["channel"]), ts=str(response_dm["ts"]))
+        sent = self._client.chat_postEphemeral(
+            channel=str(reply.channel_id), user=reply.user_id, text=text, blocks=block_list
+        )
+        return PostedMessage(channel_id=str(reply.channel_id), ts=str(sent["message_ts"]))
+
+    def _already_sent(self, message: Outbound, channel: str, thread_ts: str | None) -> PostedMessage | None:
+        """A sender that crashed after posting left its message tagged with the outbox id: look for it
+        among everything posted there since the row was first claimed, however much that is."""
         if channel[:1] in ("U", "W"):
             channel = str(self._client.conversations_open(users=channel)["channel"]["id"])
-        history = self._client.conversations_history(
-            channel=channel,
-            limit=50,
-            include_all_metadata=True,
-            oldest=f"{message.deliver_after.timestamp():.6f}",
-        )
-        for posted in history.get("messages") or []:
+        since = (message.first_claimed_at or message.deliver_after) - CLOCK_SKEW
+        for posted in self._messages_since(channel, thread_ts, f"{since.timestamp():.6f}"):
             metadata: dict[str, Any] = posted.get("metadata") or {}
             if (
                 metadata.get("event_type") == OUTBOX_EVENT
@@ -87,6 +135,30 @@ class SlackOutboxSender:
                 return PostedMessage(channel_id=channel, ts=str(posted["ts"]))
         return None
 
+    def _messages_since(self, channel: str, thread_ts: str | None, oldest: str) -> Iterator[dict[str, Any]]:
+        """Every message (or thread reply) since `oldest`, page after page."""
+        cursor: str | None = None
+        while True:
+            if thread_ts:
+                page = self._client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    limit=200,
+                    cursor=cursor,
+                    include_all_metadata=True,
+                )
+            else:
+                page = self._client.conversations_history(
+                    channel=channel, oldest=oldest, limit=200, cursor=cursor, include_all_metadata=True
+                )
+            yield from page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return
+
     def describe(self, message: Outbound, view: object) -> str:
+        if isinstance(view, Withdrawal):
+            return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} delete {view.channel_id}/{view.ts}"
         text, _ = render(view)
         return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} to {message.recipient_id:<12} {text}"

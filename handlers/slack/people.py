@@ -11,40 +11,40 @@ from slack_sdk import WebClient
 
 from bot.services.celebrations import DateRefused
 from handlers.slack import people_blocks
-from handlers.slack.container import Services, services_of
+from handlers.slack.container import services_of
+from handlers.slack.events import deliver_now, recorded
 from handlers.slack.messenger import person_from_slack
 from handlers.slack.replies import ack_with, replace_with, tell_privately
 
 log = logging.getLogger(__name__)
 
 
-def on_team_join(event: dict[str, Any], context: BoltContext) -> None:
+def record_team_join(event: dict[str, Any], context: BoltContext) -> None:
+    """Before the ack: the welcome is queued, once per person however often Slack reports the join."""
     services = services_of(context)
-    person = person_from_slack(context.team_id or "", event.get("user") or {})
-    services.follow_ups.submit(_welcome, services, person)
+    services.welcomes.joined_workspace(person_from_slack(context.team_id or "", event.get("user") or {}))
 
 
-def _welcome(services: Services, person: Any) -> None:
-    if services.welcomes.joined_workspace(person):
-        services.deliver_soon()
+def record_user_change(event: dict[str, Any], context: BoltContext) -> None:
+    services_of(context).people.changed(person_from_slack(context.team_id or "", event.get("user") or {}))
 
 
-def on_user_change(event: dict[str, Any], context: BoltContext) -> None:
-    services = services_of(context)
-    services.people.changed(person_from_slack(context.team_id or "", event.get("user") or {}))
-
-
-def on_member_joined_channel(event: dict[str, Any], context: BoltContext) -> None:
+def record_member_joined_channel(event: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
     team_id = context.team_id or event.get("team") or ""
-    services.celebrations.member_joined(team_id=team_id, channel_id=event["channel"], user_id=event["user"])
-    if services.welcomes.joined_channel(team_id=team_id, user_id=event["user"], channel_id=event["channel"]):
-        services.deliver_soon()
+    channel_id, user_id = event.get("channel"), event.get("user")
+    if not (channel_id and user_id):
+        return
+    if services.celebrations.member_joined(team_id=team_id, channel_id=channel_id, user_id=user_id):
+        # Their timezone, for the heads-up: a cache warmed in passing, nothing was promised on it.
+        services.follow_ups.submit(services.people.tz, team_id, user_id)
+    services.welcomes.joined_channel(team_id=team_id, user_id=user_id, channel_id=channel_id)
 
 
-def on_member_left_channel(event: dict[str, Any], context: BoltContext) -> None:
-    services = services_of(context)
-    services.celebrations.member_left(
+def record_member_left_channel(event: dict[str, Any], context: BoltContext) -> None:
+    if not (event.get("channel") and event.get("user")):
+        return
+    services_of(context).celebrations.member_left(
         team_id=context.team_id or event.get("team") or "", channel_id=event["channel"], user_id=event["user"]
     )
 
@@ -134,10 +134,11 @@ def on_dates_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
 def on_wave(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
 ) -> None:
-    ack()
     services = services_of(context)
     newcomer_id, waver_id = action.get("value") or "", body["user"]["id"]
-    if services.welcomes.wave(team_id=body["team"]["id"], newcomer_id=newcomer_id, waver_id=waver_id):
+    waved = services.welcomes.wave(team_id=body["team"]["id"], newcomer_id=newcomer_id, waver_id=waver_id)
+    ack()  # after the wave is recorded: a 200 means it will reach them
+    if waved:
         services.deliver_soon()
         text = f"Wave sent to <@{newcomer_id}> 👋"
     elif newcomer_id == waver_id:
@@ -162,17 +163,17 @@ def extramile_command(ack: Ack, command: dict[str, Any], context: BoltContext) -
 
 
 def on_forget_confirm(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-    ack()
     services = services_of(context)
     result = services.privacy.forget(team_id=body["team"]["id"], user_id=body["user"]["id"])
+    ack()
     replace_with(respond, people_blocks.forgotten(result))
 
 
 def register(app: App) -> None:
-    app.event("team_join")(on_team_join)
-    app.event("user_change")(on_user_change)
-    app.event("member_joined_channel")(on_member_joined_channel)
-    app.event("member_left_channel")(on_member_left_channel)
+    app.event("team_join", middleware=[recorded(record_team_join)])(deliver_now)
+    app.event("user_change", middleware=[recorded(record_user_change)])(deliver_now)
+    app.event("member_joined_channel", middleware=[recorded(record_member_joined_channel)])(deliver_now)
+    app.event("member_left_channel", middleware=[recorded(record_member_left_channel)])(deliver_now)
     app.command("/birthday")(birthday_command)
     app.command("/anniversary")(anniversary_command)
     app.command("/extramile")(extramile_command)

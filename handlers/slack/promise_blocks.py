@@ -22,14 +22,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.services.due_dates import EXAMPLES, AmbiguousDueDate, PastDueDate, UnparseableDueDate
+from bot.services.due_dates import EXAMPLES, AmbiguousDueDate, PastDueDate, TooFarAhead, UnparseableDueDate
 from bot.services.hours import zone_of
 from bot.services.promises import (
     BadDueDate,
     BotPromisee,
+    ContactTooLong,
     InactivePromisee,
     MadePromise,
     NoPromisee,
+    NoteTooLong,
     NothingPromised,
     NotYourPromise,
     PromiseBusy,
@@ -153,6 +155,8 @@ def notice(item: PromiseNotice) -> Rendered:
         else []
     )
     match item.stage:
+        case "made":
+            return confirmation(MadePromise(promise=promise, promiser_tz=tz))
         case "heard":
             text = f"{promiser} will get back to you about {what} by {due} (your time)."
             return text, block_dicts(
@@ -242,6 +246,12 @@ def refusal_text(error: PromiseRefused) -> str:
             return (
                 f"That time ({when(at, tz)}, your time) has already passed. When will you get back to them?"
             )
+        case BadDueDate(error=TooFarAhead()):
+            return "That's further ahead than I can keep track of. Pick a time within the next five years, like `14 March 10am`."
+        case ContactTooLong(length=length, limit=limit):
+            return f'That name is {length:,} characters; up to {limit:,} fit. A short name in quotes is plenty: `/promise "Jane at ACME" ...`.'
+        case NoteTooLong(length=length, limit=limit):
+            return f"That note is {length:,} characters; up to {limit:,} fit. Could you shorten it?"
         case BadDueDate(error=UnparseableDueDate()):
             return f"I couldn't tell when. End your promise with a time, like {EXAMPLES}."
         case PromiseBusy(retry_after=retry_after):

@@ -59,7 +59,6 @@ def on_promise_button(
     client: WebClient,
     respond: Respond,
 ) -> None:
-    ack()
     services = services_of(context)
     team_id = body["team"]["id"]
     user_id = body["user"]["id"]
@@ -67,10 +66,13 @@ def on_promise_button(
     try:
         promise_id = int(action.get("value") or "")
     except ValueError:
+        ack()
         return
+    # Each change is recorded before the ack: a 200 means it happened.
     try:
         if action_id == promise_blocks.DONE:
             done = services.promises.done(team_id=team_id, promise_id=promise_id, actor_id=user_id)
+            ack()
             replace_with(
                 respond, promise_blocks.closed_reminder(done, services.promises.tz_of(team_id, user_id))
             )
@@ -82,9 +84,11 @@ def on_promise_button(
                 until="hour" if action_id == promise_blocks.SNOOZE_HOUR else "morning",
                 token=action["action_ts"],
             )
+            ack()
             replace_with(respond, promise_blocks.snoozed(at, services.promises.tz_of(team_id, user_id)))
         elif action_id == promise_blocks.STILL_ON_IT:
             promise = _open_promise(services, team_id, promise_id, user_id)
+            ack()
             client.views_open(
                 trigger_id=body["trigger_id"],
                 view=_with_reply_url(
@@ -94,13 +98,15 @@ def on_promise_button(
                     body,
                 ),
             )
-        elif action_id == promise_blocks.CANCEL:
+        else:
             promise = _open_promise(services, team_id, promise_id, user_id)
+            ack()
             client.views_open(
                 trigger_id=body["trigger_id"],
                 view=_with_reply_url(promise_blocks.cancel_modal(promise), body),
             )
     except PromiseRefused as error:
+        ack()
         tell_privately(respond, promise_blocks.refusal(error))
         return
     services.deliver_soon()
@@ -221,19 +227,16 @@ def on_promise_modal_submit(
         channel_id=metadata.get("channel_id"),
         origin_ts=metadata.get("message_ts"),
         context_link=metadata.get("context_link"),
+        # The form closes on submit: the confirmation, with Edit time and Cancel, comes by DM.
+        confirm=True,
     )
     try:
-        made = services.promises.make(request)
+        services.promises.make(request)
     except PromiseRefused as error:
         block_id, text = promise_blocks.modal_error_block(error)
         ack(response_action="errors", errors={block_id: text})
         return
     ack()
-    if not made.duplicate:
-        try:
-            services.messenger.direct_message(request.promiser_id, promise_blocks.confirmation(made))
-        except DeliveryError as error:
-            log.warning("could not confirm promise %s: %s", made.promise.id, error.reason)
     services.deliver_soon()
 
 

@@ -24,7 +24,7 @@ def test_kudos_posts_publicly_and_dms_the_recipient(harness: Harness) -> None:
     assert f"<@{GIVER}> gave kudos to <@{ANA}>" in texts(post["blocks"])
     assert ">thanks for the late-night fix" in texts(post["blocks"])
     assert "`#ownership`" in texts(post["blocks"])
-    assert post["metadata"]["event_type"] == "extramile_kudos"
+    assert post["metadata"]["event_type"] == "extramile_outbox"  # found again after a crash mid-send
     [dm] = [
         call.params for call in harness.fake.calls_to("chat.postMessage") if call.params["channel"] == ANA
     ]
@@ -45,13 +45,12 @@ def test_kudos_posts_publicly_and_dms_the_recipient(harness: Harness) -> None:
         assert session.scalars(select(KudosValue.value)).all() == ["ownership"]
         [recipient] = session.scalars(select(KudosRecipient)).all()
         assert recipient.user_id == ANA
-        [row] = session.scalars(select(OutboxMessage)).all()
-        assert (row.kind, row.recipient_id, row.status, row.sent_channel_id) == (
-            "kudos.dm",
-            ANA,
-            "sent",
-            "D" + ANA,
-        )
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(row.kind, row.recipient_id, row.status, row.sent_channel_id) for row in rows] == [
+            ("kudos.post", GENERAL, "sent", GENERAL),
+            ("kudos.dm", ANA, "sent", "D" + ANA),
+        ]
+        assert post["metadata"]["event_payload"]["outbox_id"] == rows[0].id
 
 
 def test_the_same_command_delivered_twice_posts_once(harness: Harness) -> None:
@@ -95,8 +94,9 @@ def test_kudos_channel_receives_the_post_and_the_giver_gets_a_link(harness: Harn
     assert (reply["response_type"], reply["replace_original"]) == ("ephemeral", False)
 
 
-def test_bot_not_in_channel_explains_the_fix_and_records_nothing(harness: Harness) -> None:
+def test_bot_not_in_channel_explains_the_fix_and_counts_nothing(harness: Harness) -> None:
     harness.fake.add_channel("C0QUIET", "quiet", bot_is_member=False)
+    harness.configure(daily_allowance=1)
 
     assert harness.command("<@U0ANA|ana> thanks for the fix", channel_id="C0QUIET") is None
 
@@ -106,7 +106,12 @@ def test_bot_not_in_channel_explains_the_fix_and_records_nothing(harness: Harnes
         "not_in_channel"
     ]
     assert harness.posts(ANA) == []
-    assert kudos_rows(harness) == []
+    assert [kudos.status for kudos in kudos_rows(harness)] == ["failed"]
+    # It never counted: the day's only kudos is still there to give, and nobody is on the board.
+    assert harness.command("<@U0ANA|ana> thanks for the fix") is None
+    assert len(harness.posts(GENERAL)) == 1
+    board = texts(harness.command("top all")["blocks"])
+    assert f"1. <@{ANA}> · 1" in board
 
 
 def test_private_channel_without_the_bot_is_explained_too(harness: Harness) -> None:
@@ -116,7 +121,7 @@ def test_private_channel_without_the_bot_is_explained_too(harness: Harness) -> N
 
     [reply] = harness.responses()
     assert "/invite @ExtraMile" in reply["text"]
-    assert kudos_rows(harness) == []
+    assert [kudos.status for kudos in kudos_rows(harness)] == ["failed"]
 
 
 def test_refusals_are_ephemeral_and_change_nothing(harness: Harness) -> None:
@@ -254,18 +259,21 @@ def test_healthz(harness: Harness) -> None:
         assert b'"ok":true' in response.read()
 
 
-def test_rate_limited_post_records_nothing_and_says_when_to_retry(harness: Harness) -> None:
+def test_a_rate_limited_post_waits_for_retry_after_and_goes_out_once(harness: Harness) -> None:
     harness.fake.rate_limit_next("chat.postMessage", retry_after=7)
 
-    harness.command("<@U0ANA|ana> thanks for the fix")
+    assert harness.command("<@U0ANA|ana> thanks for the fix") is None
 
-    [reply] = harness.responses()
-    assert "Slack is busy" in reply["text"] and "in 7 seconds" in reply["text"]
-    assert kudos_rows(harness) == []
-    assert harness.posts(ANA) == []
-
-    harness.command("<@U0ANA|ana> thanks for the fix")  # trying again works
-    assert len(harness.posts(GENERAL)) == 1 and len(kudos_rows(harness)) == 1
+    # Acknowledged means recorded: nothing for the giver to do, the post waits its turn.
+    assert harness.responses() == [] and harness.posts(GENERAL) == []
+    assert [kudos.status for kudos in kudos_rows(harness)] == ["pending"]
+    harness.clock.advance(timedelta(seconds=6))
+    harness.app.services.delivery.tick()
+    assert harness.posts(GENERAL) == []
+    harness.clock.advance(timedelta(seconds=1))
+    harness.app.services.delivery.tick()
+    assert len(harness.posts(GENERAL)) == 1 and len(harness.posts(ANA)) == 1
+    assert [kudos.status for kudos in kudos_rows(harness)] == ["posted"]
 
 
 def test_a_failed_dm_is_retried_and_the_public_kudos_stands(harness: Harness) -> None:

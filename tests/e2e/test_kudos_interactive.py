@@ -109,7 +109,7 @@ def test_modal_in_a_channel_without_the_bot_tells_the_giver_by_dm(harness: Harne
     [dm] = harness.posts(GIVER)
     assert "/invite @ExtraMile" in texts(dm["blocks"])
     assert harness.posts(ANA) == []
-    assert kudos_rows(harness) == []
+    assert [kudos.status for kudos in kudos_rows(harness)] == ["failed"]
 
 
 def test_give_kudos_shortcut_prefills_author_and_permalink(harness: Harness) -> None:
@@ -198,7 +198,8 @@ def test_removing_the_reaction_reverses_the_kudos(harness: Harness) -> None:
     assert len(harness.posts(GENERAL)) == 1
     harness.event(reaction(event_id="Ev10", event_ts="1700000070.000400"))
     assert len(harness.posts(GENERAL)) == 2
-    assert [k.status for k in kudos_rows(harness)] == ["posted"]
+    # The kudos taken back stays on record, retired; the new one stands.
+    assert [k.status for k in kudos_rows(harness)] == ["revoked", "posted"]
 
 
 def test_deleting_the_message_reverses_its_reaction_kudos(harness: Harness) -> None:
@@ -277,7 +278,7 @@ def test_a_removal_handled_before_its_addition_leaves_nothing_behind(harness: Ha
 
     harness.event(reaction(event_id="Ev3", event_ts="1700000070.000400"))  # added again, for real
     assert len(harness.posts(GENERAL)) == 1
-    assert [k.status for k in kudos_rows(harness)] == ["posted"]
+    assert [k.status for k in kudos_rows(harness)] == ["revoked", "posted"]
 
 
 def test_a_late_or_repeated_removal_does_not_take_back_a_newer_reaction(harness: Harness) -> None:
@@ -287,7 +288,7 @@ def test_a_late_or_repeated_removal_does_not_take_back_a_newer_reaction(harness:
     harness.event(reaction(event_id="Ev3", event_ts="1700000102.000000"))  # added again
     harness.event(reaction("reaction_removed", event_id="Ev2", event_ts="1700000101.000000"), retry_num=1)
 
-    assert [k.status for k in kudos_rows(harness)] == ["posted"]
+    assert [k.status for k in kudos_rows(harness)] == ["revoked", "posted"]
     assert len(harness.fake.messages(GENERAL)) == 2  # Ana's message and the standing kudos post
 
 
