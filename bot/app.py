@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
+from bot.lifecycle import Lifecycle
 from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
@@ -38,6 +39,7 @@ class ExtraMile:
     services: Services
     web: Starlette
     workers: Workers
+    lifecycle: Lifecycle
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> ExtraMile:
@@ -90,12 +92,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         listener_executor=workers.listeners,
     )
     register(bolt, services)
+    lifecycle = Lifecycle(delivery, workers)
     return ExtraMile(
         settings=settings,
         engine=engine,
         sessions=sessions,
         bolt=bolt,
         services=services,
-        web=build_web(bolt, engine, signing_secret=signing_secret),
+        web=build_web(bolt, engine, signing_secret=signing_secret, on_shutdown=lifecycle.stop),
         workers=workers,
+        lifecycle=lifecycle,
     )

@@ -285,14 +285,13 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings) -> int:
     from bot.app import build_app
-    from bot.scheduler import build_scheduler
     from bot.server import serve
 
     engine = _migrated_engine(settings)
     if engine is None:
         return 2
     app = build_app(settings, engine=engine)
-    build_scheduler(app.services.delivery).start()
+    app.lifecycle.start_clock()
     if settings.SLACK_APP_TOKEN is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -32,7 +32,9 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_SIGNATURE_AGE_SECONDS = 300
 
 
-def build_web(bolt: App, engine: Engine, *, signing_secret: str) -> Starlette:
+def build_web(
+    bolt: App, engine: Engine, *, signing_secret: str, on_shutdown: Callable[[], object] | None = None
+) -> Starlette:
     secret = signing_secret.encode()
 
     async def slack_events(request: Request) -> Response:
@@ -74,6 +76,9 @@ def build_web(bolt: App, engine: Engine, *, signing_secret: str) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = DISPATCH_THREADS
         yield
+        # uvicorn has stopped accepting and finished the requests in flight (SIGTERM, or a stop).
+        if on_shutdown is not None:
+            await run_in_threadpool(on_shutdown)
 
     return Starlette(
         routes=[
@@ -144,8 +149,20 @@ class RunningServer:
         self._socket.close()
 
 
+# Requests in flight get this long to finish after SIGTERM; then the lifespan shutdown runs.
+GRACEFUL_SECONDS = 10
+
+
 def serve(web: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
     """Production serving: uvicorn with a deep accept backlog (a shallow one drops bursts)."""
     import uvicorn
 
-    uvicorn.run(web, host=host, port=port, backlog=2048, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        web,
+        host=host,
+        port=port,
+        backlog=2048,
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )

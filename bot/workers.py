@@ -80,9 +80,11 @@ class Workers:
             self.follow_ups.wait_idle(max(deadline - time.monotonic(), 0))
         return True
 
-    def shutdown(self) -> None:
-        self.listeners.shutdown(wait=True)
-        self.follow_ups.shutdown(wait=True)
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Work not started yet is dropped: it is a kick or a cache warm-up, never a promise (those
+        are outbox rows)."""
+        self.listeners.shutdown(wait=wait, cancel_futures=not wait)
+        self.follow_ups.shutdown(wait=wait, cancel_futures=not wait)
 
 
 class Coalesced:
