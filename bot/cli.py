@@ -37,10 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--at", type=_instant, help="as of this instant (ISO 8601; UTC when no offset is given)"
     )
     tick.add_argument("--dry-run", action="store_true", help="print what would be sent and change nothing")
-    outbox = commands.add_parser("outbox", help="list pending and dead messages, or requeue one")
+    outbox = commands.add_parser("outbox", help="list pending and dead messages, or requeue them")
     outbox.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     outbox.add_argument("row_id", nargs="?", type=int, help="with retry: the row to requeue")
     outbox.add_argument("--all", action="store_true", help="list sent and cancelled rows too")
+    outbox.add_argument("--dead", action="store_true", help="with retry: requeue every dead row")
+    outbox.add_argument(
+        "--since", type=_instant, help="with retry --dead: only rows created since then (ISO 8601)"
+    )
     people = commands.add_parser("people", help="import birthdays and start dates")
     people.add_argument("action", choices=["import"])
     people.add_argument("file", type=Path, help="CSV with a header row: user,birthday,start_date")
@@ -246,9 +250,17 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     if engine is None:
         return 2
     sessions = session_factory(engine)
+    if args.action == "retry" and args.dead:
+        with unit_of_work(sessions) as session:
+            count = outbox_store.requeue_dead(session, now=SystemClock().now(), since=args.since)
+        print(f"extramile: {count} dead rows queued again")
+        return 0
     if args.action == "retry":
         if args.row_id is None:
-            print("extramile: say which row: `extramile outbox retry 42`", file=sys.stderr)
+            print(
+                "extramile: say which row (`extramile outbox retry 42`), or `extramile outbox retry --dead`",
+                file=sys.stderr,
+            )
             return 2
         with unit_of_work(sessions) as session:
             requeued = outbox_store.requeue(session, row_id=args.row_id, now=SystemClock().now())

@@ -18,7 +18,7 @@ from handlers.slack.outbox import SlackOutboxSender
 from storage import outbox as outbox_store
 from storage.db import create_db_engine, session_factory, unit_of_work
 from storage.models import OutboxMessage
-from tests.conftest import GIVER, TEAM, Harness
+from tests.conftest import GENERAL, GIVER, TEAM, Harness
 
 THU_10 = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
 
@@ -281,3 +281,110 @@ def test_planners_page_through_every_row(harness: Harness, monkeypatch: Any) -> 
 
     nudges = [row for row in rows(h) if row.dedupe_key.endswith(":nudge:1")]
     assert len(nudges) == 5
+
+
+def _crash_after_sending(h: Harness, compose: Any) -> None:
+    """A sender claims what is due, sends it, and dies before it can mark it sent."""
+    crashed = DeliveryService(
+        sessions=h.app.sessions, clock=h.clock, sender=SlackOutboxSender(_client(h)), owner="crashed"
+    )
+    for claimed in crashed.claim(h.clock.now()):
+        view = compose(claimed)
+        assert view is not None
+        SlackOutboxSender(_client(h)).send(claimed, view)
+
+
+def test_a_busy_conversation_does_not_hide_a_message_sent_before_a_crash(harness: Harness) -> None:
+    h = harness
+    promise_to_contact(h, 1, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    _crash_after_sending(h, h.app.services.promises.compose)
+    client = _client(h)
+    for n in range(230):  # a busy DM: far more than one page of history since the crash
+        client.chat_postMessage(channel="D" + GIVER, text=f"chatter {n}")
+
+    h.clock.set(h.clock.now() + timedelta(minutes=6))
+    h.app.services.delivery.tick()
+
+    reminders = [c for c in h.fake.calls_to("chat.postMessage") if "metadata" in c.params]
+    assert len(reminders) == 1, "the reminder was sent again"
+    assert len(h.fake.calls_to("conversations.history")) >= 2  # it read page after page
+    [row] = rows(h)
+    assert row.status == "sent"
+
+
+def test_a_threaded_post_sent_before_a_crash_is_found_in_its_thread(harness: Harness) -> None:
+    from bot.services.kudos import KudosRequest
+
+    h = harness
+    ts = h.fake.add_message(GENERAL, "U0ANA", "Shipped the hotfix")
+    h.app.services.kudos.give(
+        KudosRequest(
+            team_id=TEAM,
+            giver_id=GIVER,
+            dedupe_key="reaction:test",
+            source="reaction",
+            user_ids=("U0ANA",),
+            channel_id=GENERAL,
+            origin_ts=ts,
+        )
+    )
+    _crash_after_sending(h, h.app.services.kudos.compose_post)
+
+    h.clock.set(h.clock.now() + timedelta(minutes=6))
+    h.app.services.delivery.tick()
+
+    posts = [c for c in h.fake.calls_to("chat.postMessage") if c.params.get("channel") == GENERAL]
+    assert len(posts) == 1 and posts[0].params["thread_ts"] == ts
+    assert h.fake.calls_to("conversations.replies")
+
+
+def test_a_reminder_taken_over_after_its_promise_was_kept_is_not_sent(harness: Harness) -> None:
+    h = harness
+    promise_id = promise_to_contact(h, 1, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    crashed = DeliveryService(
+        sessions=h.app.sessions, clock=h.clock, sender=SlackOutboxSender(_client(h)), owner="crashed"
+    )
+    assert crashed.claim(h.clock.now())  # claimed, then the sender died before sending
+
+    h.app.services.promises.done(team_id=TEAM, promise_id=promise_id, actor_id=GIVER)
+    h.clock.set(h.clock.now() + timedelta(minutes=6))
+    report = h.app.services.delivery.tick()
+
+    assert report.sent == 0 and h.fake.calls_to("chat.postMessage") == []
+    assert [(row.status, row.last_error) for row in rows(h)] == [("cancelled", "no longer relevant")]
+
+
+def test_outbox_retry_dead_requeues_in_bulk(harness: Harness, tmp_path: Path) -> None:
+    h = harness
+    for n in range(3):
+        promise_to_contact(h, n)
+    h.fake.fail_next("chat.postMessage", "channel_not_found", times=6)
+    h.clock.set(THU_10)
+    h.app.services.delivery.tick()
+    assert {row.status for row in rows(h)} == {"dead"}
+
+    env = {
+        "DATABASE_URL": h.app.settings.DATABASE_URL,
+        "PATH": "",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    none_yet = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "outbox", "retry", "--dead", "--since", "2030-01-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert none_yet.returncode == 0 and "0 dead rows queued again" in none_yet.stdout
+    requeued = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "outbox", "retry", "--dead", "--since", "2026-11-18"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert requeued.returncode == 0, requeued.stderr
+    assert "6 dead rows queued again" in requeued.stdout
+    assert {(row.status, row.attempts) for row in rows(h)} == {("pending", 0)}

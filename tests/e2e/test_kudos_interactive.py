@@ -301,3 +301,49 @@ def test_a_removal_reported_after_the_re_add_is_old_news(harness: Harness) -> No
 
     assert [k.status for k in kudos_rows(harness)] == ["posted"]
     assert harness.fake.calls_to("chat.delete") == []
+
+
+def test_a_removed_reaction_cancels_the_dm_still_waiting(harness: Harness) -> None:
+    from storage.models import OutboxMessage
+
+    harness.fake.add_message(GENERAL, BEN, "Fixed the build", ts=MESSAGE_TS)
+    to_ben = reaction(event_id="EvB1")
+    to_ben["event"]["item_user"] = BEN
+    harness.event(to_ben)  # to Ben, in Tokyo, at midnight: his DM waits for 09:00
+    assert len(harness.posts(GENERAL)) == 1 and harness.posts(BEN) == []
+
+    harness.event(reaction("reaction_removed", event_id="EvB2", event_ts="1700000060.000300"))
+
+    with harness.session() as session:
+        [dm] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "kudos.dm")).all()
+        assert (dm.status, dm.last_error) == ("cancelled", "revoked")
+    harness.clock.set(harness.clock.now() + timedelta(hours=12))
+    harness.app.services.delivery.tick()
+    assert harness.posts(BEN) == []
+
+
+def test_a_kudos_dm_taken_over_after_the_reaction_was_removed_is_not_sent(harness: Harness) -> None:
+    from bot.services.delivery import DeliveryService
+    from handlers.slack.outbox import SlackOutboxSender
+    from storage.models import OutboxMessage
+    from tests.test_delivery import _client
+
+    h = harness
+    h.fake.add_message(GENERAL, BEN, "Fixed the build", ts=MESSAGE_TS)
+    to_ben = reaction(event_id="EvC1")
+    to_ben["event"]["item_user"] = BEN
+    h.event(to_ben)
+    h.clock.set(h.clock.now() + timedelta(hours=9))  # Ben's morning: his DM is due
+    crashed = DeliveryService(
+        sessions=h.app.sessions, clock=h.clock, sender=SlackOutboxSender(_client(h)), owner="crashed"
+    )
+    assert [m.kind for m in crashed.claim(h.clock.now())] == ["kudos.dm"]  # then it died
+
+    h.event(reaction("reaction_removed", event_id="EvC2", event_ts="1700000060.000300"))
+    h.clock.set(h.clock.now() + timedelta(minutes=6))
+    h.app.services.delivery.tick()
+
+    assert h.posts(BEN) == []
+    with h.session() as session:
+        [dm] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "kudos.dm")).all()
+        assert (dm.status, dm.last_error) == ("cancelled", "no longer relevant")

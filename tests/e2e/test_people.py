@@ -439,3 +439,21 @@ def test_the_monday_rule_celebrates_a_little_late(harness: Harness) -> None:
         h.posts(CELEBRATIONS)[0]["blocks"]
     )
     assert "A little late: the day itself was Saturday." in texts(h.posts(GIVER)[0]["blocks"])
+
+
+def test_a_newcomer_deactivated_before_the_welcome_post_goes_out_is_not_announced(harness: Harness) -> None:
+    h = harness
+    h.fake.add_channel("C0HELLO", "say-hello")
+    h.configure(welcome_channel_id="C0HELLO")
+    h.fake.add_user("U0NEW", "nora", tz="Europe/Paris")
+    h.fake.fail_next("chat.postMessage", "ratelimited", channel="C0HELLO")  # the post has to wait a moment
+
+    joined(h, "U0NEW")
+    assert h.posts("C0HELLO") == [] and len(h.posts("U0NEW")) == 1
+    changed(h, "U0NEW", deleted=True)  # gone before the post's second try
+    tick(h, h.clock.now() + timedelta(minutes=1))
+
+    assert h.posts("C0HELLO") == []
+    with h.session() as session:
+        [post] = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == "C0HELLO")).all()
+        assert post.status == "cancelled"

@@ -490,3 +490,18 @@ def test_say_thanks_for_a_promise_made_in_a_dm_asks_where_to_post(harness: Harne
     [thanks] = h.posts(GENERAL)
     assert f"<@{ANA}> gave kudos to <@{GIVER}>" in texts(thanks["blocks"])
     assert ">Thanks for the deck!" in texts(thanks["blocks"])
+
+
+def test_the_heard_you_dm_waits_for_the_promisees_working_hours(harness: Harness) -> None:
+    h = harness  # Wednesday 15:00 UTC: midnight in Tokyo, where Ben is
+
+    cmd(h, "<@U0BEN|ben> send the deck by Friday 3pm")
+
+    assert dms(h, BEN) == []
+    [heard] = [row for row in outbox(h) if row.recipient_id == BEN]
+    assert heard.deliver_after == datetime(2026, 11, 19, 0, 0, tzinfo=UTC)  # 09:00 Thursday in Tokyo
+    tick(h, datetime(2026, 11, 18, 23, 59, tzinfo=UTC))
+    assert dms(h, BEN) == []
+    tick(h, datetime(2026, 11, 19, 0, 0, tzinfo=UTC))
+    [dm] = dms(h, BEN)
+    assert "will get back to you about *send the deck*" in texts(dm["blocks"])
