@@ -166,7 +166,11 @@ class DeliveryService:
                 if self._stopping.is_set():
                     break
                 as_of = now or self._clock.now()
-                batch = self.claim(as_of)
+                try:
+                    batch = self.claim(as_of)
+                except DBAPIError as error:
+                    log.warning("delivery paused, the database is unavailable: %s", type(error).__name__)
+                    break
                 if not batch:
                     break
                 if not self._deliver_batch(batch, as_of, report):

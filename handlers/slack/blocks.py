@@ -337,6 +337,11 @@ def kudos_need_a_channel() -> Rendered:
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
+def try_again_later() -> Rendered:
+    text = "I couldn't save that just now (my database didn't answer), so nothing changed. Please try again in a moment."
+    return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
+
+
 def unexpected_error(incident_id: str) -> Rendered:
     text = f"Sorry, something went wrong on my side and nothing was sent. If it keeps happening, tell your admin: incident `{incident_id}`."
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.services.ports import DeliveryError
 from handlers.slack import blocks, checkins, kudos, people, promises
 from handlers.slack.container import CONTEXT_KEY, Services
 
 log = logging.getLogger(__name__)
+
+# The database refused or did not answer: worth trying again in a moment, not a bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def register(app: App, services: Services) -> None:
@@ -28,8 +35,46 @@ def register(app: App, services: Services) -> None:
     app.error(on_error)
 
 
-def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
-    """Unexpected failures: logged with an id the person can quote to an admin."""
+def on_error(
+    error: Exception, body: dict[str, Any], context: BoltContext, response: BoltResponse | None
+) -> BoltResponse | None:
+    """The database unavailable for a moment: the person is asked to try again (an event is answered
+    500, so Slack sends it again). Anything else unexpected: logged with an id they can quote."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        log.warning("the database is unavailable (%s): asked to try again", type(error).__name__)
+        return _try_again_later(body, response)
+    _report(error, body, context)
+    return None
+
+
+def _try_again_later(body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+    text, block_list = blocks.try_again_later()
+    if response is None or body.get("type") == "event_callback":
+        return None  # acknowledged already, or an event: left as it is
+    if body.get("command"):
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": text, "blocks": block_list}),
+            headers={"content-type": "application/json"},
+        )
+    if body.get("type") == "view_submission":
+        inputs = [
+            b["block_id"] for b in (body.get("view") or {}).get("blocks", []) if b.get("type") == "input"
+        ]
+        if inputs:
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_action": "errors", "errors": {inputs[0]: text}}),
+                headers={"content-type": "application/json"},
+            )
+    if body.get("response_url"):
+        WebhookClient(body["response_url"], timeout=5).send(
+            text=text, blocks=block_list, response_type="ephemeral", replace_original=False
+        )
+    return BoltResponse(status=200, body="")
+
+
+def _report(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
     incident_id = uuid.uuid4().hex[:8]
     log.exception("incident %s: %s", incident_id, error, exc_info=error)
     user_id = body.get("user_id") or (body.get("user") or {}).get("id")
