@@ -5,6 +5,7 @@ Every replica runs the same jobs; the outbox's leases keep them from sending any
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC
@@ -47,6 +48,7 @@ def build_scheduler(delivery: DeliveryService) -> BackgroundScheduler:
 def _resilient(name: str, job: Callable[[], object]) -> Callable[[], None]:
     """A pass the database interrupted is simply run again at the next interval: one line, no alarm."""
 
+    @functools.wraps(job)
     def run() -> None:
         try:
             job()
