@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.due_dates import Due, DueDateError, split_due
+from bot.services.due_dates import MAX_AHEAD, Due, DueDateError, TooFarAhead, split_due
 from bot.services.hours import WorkingHours, zone_of
 from bot.services.people import PeopleService
 from bot.services.ports import DeliveryError
@@ -289,6 +289,8 @@ class PromiseService:
             what = request.what.strip()
             if request.due_at <= now:
                 raise BadDueDate(_past(request.due_at), tz)
+            if request.due_at - now > MAX_AHEAD:
+                raise BadDueDate(TooFarAhead(request.due_at.isoformat()), tz)
             due = Due(at=request.due_at, date_only=False)
         else:
             text = (request.text or "").strip()
@@ -414,6 +416,8 @@ class PromiseService:
         tz = self._tz(team_id, actor_id)
         if new_due_at <= now:
             raise BadDueDate(_past(new_due_at), tz)
+        if new_due_at - now > MAX_AHEAD:
+            raise BadDueDate(TooFarAhead(new_due_at.isoformat()), tz)
         tzs = {user_id: self._tz(team_id, user_id) for user_id in promise.promisee_ids}
         with unit_of_work(self._sessions) as session:
             if not promise_store.reschedule(

@@ -173,9 +173,10 @@ def refusal_text(error: KudosRefused) -> str:
             return f"{_people(user_ids)} {'is a bot' if len(user_ids) == 1 else 'are bots'}, and bots don't need kudos. Thank the people behind them instead?"
         case InactiveRecipient(user_ids=user_ids):
             return f"{_people(user_ids)} {'is' if len(user_ids) == 1 else 'are'} no longer active in this workspace, so kudos can't reach them. Thank someone who's still here?"
-        case UnknownGroup(group_id=group_id):
+        case UnknownGroup():
+            # Not a live group mention: a refusal is no place to notify a whole group.
             return (
-                f"I couldn't read the members of <!subteam^{group_id}>. Mention the people directly instead."
+                "I couldn't read the members of the group you mentioned. Mention the people directly instead."
             )
         case EmptyMessage():
             return "Add a few words about what they did: `/kudos @ana thanks for the late-night fix`."

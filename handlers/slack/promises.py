@@ -140,9 +140,9 @@ def on_say_thanks(
 def on_eta_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
     metadata = _metadata(view)
-    picked = _state(view, promise_blocks.ETA_BLOCK, promise_blocks.ETA_ACTION).get("selected_date_time")
+    picked = _picked(view, promise_blocks.ETA_BLOCK, promise_blocks.ETA_ACTION)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
-    if not isinstance(picked, int):
+    if picked is None:
         ack(response_action="errors", errors={promise_blocks.ETA_BLOCK: "Pick a date and a time."})
         return
     try:
@@ -150,7 +150,7 @@ def on_eta_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
             team_id=team_id,
             promise_id=int(metadata.get("promise_id", 0)),
             actor_id=user_id,
-            new_due_at=datetime.fromtimestamp(picked, UTC),
+            new_due_at=picked,
         )
     except PromiseRefused as error:
         ack(response_action="errors", errors={promise_blocks.ETA_BLOCK: promise_blocks.refusal_text(error)})
@@ -208,8 +208,8 @@ def on_promise_modal_submit(
 ) -> None:
     services = services_of(context)
     metadata = _metadata(view)
-    picked = _state(view, promise_blocks.DUE_BLOCK, promise_blocks.DUE_ACTION).get("selected_date_time")
-    if not isinstance(picked, int):
+    picked = _picked(view, promise_blocks.DUE_BLOCK, promise_blocks.DUE_ACTION)
+    if picked is None:
         ack(response_action="errors", errors={promise_blocks.DUE_BLOCK: "Pick a date and a time."})
         return
     request = PromiseRequest(
@@ -223,7 +223,7 @@ def on_promise_modal_submit(
             or ()
         ),
         what=_state(view, promise_blocks.WHAT_BLOCK, promise_blocks.WHAT_ACTION).get("value") or "",
-        due_at=datetime.fromtimestamp(picked, UTC),
+        due_at=picked,
         channel_id=metadata.get("channel_id"),
         origin_ts=metadata.get("message_ts"),
         context_link=metadata.get("context_link"),
@@ -274,6 +274,17 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _picked(view: dict[str, Any], block_id: str, action_id: str) -> datetime | None:
+    """The date-time picker's instant; None when it holds none a calendar can."""
+    seconds = _state(view, block_id, action_id).get("selected_date_time")
+    if not isinstance(seconds, int) or isinstance(seconds, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _state(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
