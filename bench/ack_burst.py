@@ -4,8 +4,10 @@ Three processes, as in production: the fake Slack, the real app (uvicorn, SQLite
 generator, which sends N signed requests with C in flight:
   - baseline: GET /healthz (the server's floor: one DB ping, no Slack work)
   - /kudos help (Bolt verifies the signature, routes and acks)
-  - /kudos @ana ... (every rule checked before the ack; the post and DMs follow it)
-Reports p50/p95/p99/max and each p50's ratio to the baseline. Slack needs every ack within 3 s.
+  - /kudos @ana ... (every rule checked and the kudos recorded, with its post's outbox row, before the
+    ack; the post and DMs go out through the outbox)
+Reports p50/p95/p99/max, answers that were not a 200 (Bolt answers 404 when a listener has not
+acknowledged within 3 s), and each p50's ratio to the baseline. Slack needs every ack within 3 s.
 
     python bench/ack_burst.py [--requests 1000] [--concurrency 100]
 """
@@ -74,12 +76,14 @@ def serve_app(slack_url: str, database: str) -> None:
     server.stop()
 
 
+FAILURES: dict[str, int] = {}
+
+
 def measure(label: str, send: Callable[[], int], requests: int, concurrency: int) -> list[float]:
     def one(_: int) -> float:
         started = time.perf_counter()
-        status = send()
-        if status != 200:
-            raise RuntimeError(f"{label}: answered {status}")
+        if send() != 200:
+            FAILURES[label] = FAILURES.get(label, 0) + 1
         return time.perf_counter() - started
 
     with ThreadPoolExecutor(concurrency) as pool:
@@ -150,12 +154,19 @@ def drive(requests: int, concurrency: int) -> int:
     print(
         f"{requests} requests, {concurrency} in flight; app (SQLite), fake Slack and load generator in 3 processes"
     )
-    print(f"{'':26} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p50 / baseline':>15}")
+    print(
+        f"{'':26} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'not 200':>8} {'p50 / baseline':>15}"
+    )
+    labels = {
+        "baseline GET /healthz": "healthz",
+        "/kudos help (ack only)": "help",
+        "/kudos @ana (rules, ack)": "give",
+    }
     for label, values in runs.items():
         p50 = statistics.median(values)
         print(
             f"{label:26} {p50 * 1e3:8.1f} {pct(values, 95) * 1e3:8.1f} {pct(values, 99) * 1e3:8.1f} "
-            f"{values[-1] * 1e3:8.1f} {p50 / base:15.1f}"
+            f"{values[-1] * 1e3:8.1f} {FAILURES.get(labels[label], 0):8d} {p50 / base:15.1f}"
         )
     print(f"slowest ack: {max(v[-1] for v in runs.values()):.2f} s (Slack's budget: 3 s)")
     print(

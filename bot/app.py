@@ -54,7 +54,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
     messenger = SlackMessenger(client)
     people = PeopleService(sessions=sessions, clock=clock, directory=SlackDirectory(client))
-    workspaces = WorkspaceService(sessions)
+    workspaces = WorkspaceService(sessions, clock)
     workers = Workers()
     delivery = DeliveryService(sessions=sessions, clock=clock, sender=SlackOutboxSender(client))
     kudos = KudosService(

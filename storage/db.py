@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,7 @@ def create_db_engine(url: str) -> Engine:
             url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=32, max_overflow=96
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        _writers_take_turns(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40)
 
@@ -45,6 +48,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# Statements that make SQLite take its single write lock (pysqlite begins the transaction at the first).
+_WRITES = re.compile(
+    r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|BEGIN\s+(?:IMMEDIATE|EXCLUSIVE))\b", re.I
+)
+_WRITING = "extramile_writing"
+
+
+def _writers_take_turns(engine: Engine) -> None:
+    """Threads of one process write to SQLite in turn, handed over the moment a transaction ends.
+
+    SQLite has one writer at a time; a connection that finds the lock taken polls with sleeps that grow
+    to 100 ms, so under a burst some requests would wait seconds for a lock free most of the time.
+    The turn is taken before a transaction's first write and given back when it ends; reads never wait.
+    Other processes (a `tick` from the command line) still meet SQLite's own lock and busy timeout."""
+    turn = threading.Lock()
+
+    def take(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if not connection.info.get(_WRITING) and _WRITES.match(statement):
+            if not turn.acquire(timeout=30):
+                return  # something held it too long: fall back on SQLite's own waiting
+            connection.info[_WRITING] = True
+
+    def give_back(info: dict[str, Any]) -> None:
+        if info.pop(_WRITING, False):
+            turn.release()
+
+    def ended(connection: Any) -> None:
+        give_back(connection.info)
+
+    def reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+        give_back(connection_record.info)
+
+    def invalidated(dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
+        give_back(connection_record.info)
+
+    event.listen(engine, "before_cursor_execute", take)
+    event.listen(engine, "commit", ended)
+    event.listen(engine, "rollback", ended)
+    # A connection returned to the pool, or dropped, mid-transaction: its turn ends with it.
+    event.listen(engine.pool, "reset", reset)
+    event.listen(engine.pool, "invalidate", invalidated)
 
 
 def session_factory(engine: Engine) -> SessionFactory:

@@ -1,7 +1,8 @@
 """Once-only writes, the one way: INSERT ... ON CONFLICT, on SQLite and PostgreSQL alike.
 
 "Look it up, insert, catch IntegrityError, look it up again" races and poisons the transaction; these
-statements settle a conflict inside the database, so no IntegrityError reaches a service.
+statements settle a conflict inside the database, so no IntegrityError reaches a service. They run as
+Core statements on the session's connection (the ORM's bulk-insert path would only add work).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def insert_once(
         # RETURNING says whether a row went in; rowcount is not reliable for this on every driver.
         .returning(model.__table__.c.id)
     )
-    inserted = session.execute(statement).scalar()
+    inserted = session.connection().execute(statement).scalar()
     return int(inserted) if inserted is not None else None
 
 
@@ -55,7 +56,7 @@ def upsert(
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
     )
-    session.execute(statement)
+    session.connection().execute(statement)
 
 
 def conditional_upsert(
@@ -77,4 +78,4 @@ def conditional_upsert(
         .on_conflict_do_update(index_elements=list(keys), set_=dict(set_), where=where)
         .returning(returning)
     )
-    return session.execute(statement).scalar()
+    return session.connection().execute(statement).scalar()

@@ -6,12 +6,15 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.services.ports import DeliveryError, Directory, PersonInfo
+from bot.services.recent import Recent
 from bot.services.text import clean
 from storage import outbox as outbox_store
 from storage import people as people_store
 from storage.db import SessionFactory, unit_of_work
 
 CACHE_FOR = timedelta(hours=12)
+# On top of the database cache: a burst of requests about the same people reads it once.
+REMEMBERED_FOR = timedelta(seconds=10)
 
 
 class PeopleService:
@@ -19,10 +22,18 @@ class PeopleService:
         self._sessions = sessions
         self._clock = clock
         self._directory = directory
+        self._recent: Recent[tuple[str, str], PersonInfo] = Recent(clock, REMEMBERED_FOR)
 
     def get(self, team_id: str, user_id: str) -> PersonInfo:
         """From the cache while fresh, else from the directory. When the directory fails (a rate
         limit, an outage), a stale cached answer beats none; with nothing cached, DeliveryError."""
+        if (recent := self._recent.get((team_id, user_id))) is not None:
+            return recent
+        person = self._get(team_id, user_id)
+        self._recent.put((team_id, user_id), person)
+        return person
+
+    def _get(self, team_id: str, user_id: str) -> PersonInfo:
         now = self._clock.now()
         with unit_of_work(self._sessions) as session:
             row = people_store.get(session, team_id=team_id, user_id=user_id)
@@ -77,6 +88,7 @@ class PeopleService:
         return bots, gone
 
     def remember(self, person: PersonInfo) -> None:
+        self._recent.forget((person.team_id, person.user_id))
         with unit_of_work(self._sessions) as session:
             people_store.upsert(
                 session,
@@ -90,6 +102,7 @@ class PeopleService:
                 is_guest=person.is_guest,
                 refreshed_at=self._clock.now(),
             )
+        self._recent.forget((person.team_id, person.user_id))
 
     def changed(self, person: PersonInfo) -> int:
         """A profile changed (Slack's user_change): refresh the cache. A deactivated person gets

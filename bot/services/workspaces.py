@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.clock import Clock, SystemClock
+from bot.services.recent import Recent
 from storage import workspaces as workspace_store
 from storage.db import SessionFactory, unit_of_work
 
@@ -77,18 +79,29 @@ class WorkspaceSettings(BaseModel):
         return tuple(dict.fromkeys(cleaned))
 
 
-@dataclass(frozen=True)
+# Every request reads its workspace's settings, often several times: read once in a while instead.
+# A change made here is seen at once; one made by another process (the CLI) within this long.
+SETTINGS_TTL = timedelta(seconds=2)
+
+
 class WorkspaceService:
-    sessions: SessionFactory
+    def __init__(self, sessions: SessionFactory, clock: Clock | None = None) -> None:
+        self.sessions = sessions
+        self._recent: Recent[str, WorkspaceSettings] = Recent(clock or SystemClock(), SETTINGS_TTL)
 
     def get(self, team_id: str) -> WorkspaceSettings:
         """The saved settings, or the defaults for a workspace that never changed any."""
+        if (recent := self._recent.get(team_id)) is not None:
+            return recent
         with unit_of_work(self.sessions) as session:
             saved = workspace_store.get(session, team_id=team_id)
-        return WorkspaceSettings.model_validate({**(saved or {}), "team_id": team_id})
+        settings = WorkspaceSettings.model_validate({**(saved or {}), "team_id": team_id})
+        self._recent.put(team_id, settings)
+        return settings
 
     def save(self, settings: WorkspaceSettings) -> None:
         values = settings.model_dump(exclude={"team_id"})
         values["kudos_values"] = list(settings.kudos_values)
         with unit_of_work(self.sessions) as session:
             workspace_store.save(session, team_id=settings.team_id, values=values)
+        self._recent.forget(settings.team_id)
