@@ -292,7 +292,10 @@ class DeliveryService:
         if error.permanent or attempts >= self._max_attempts:
             self._finish(message, outbox_store.DEAD, error.reason, attempts, error=error)
             report.dead += 1
-            log.warning("outbox row %s (%s) is dead: %s", message.id, message.kind, error.reason)
+            kind = self._kinds.get(message.kind)
+            # A kind that handles its own dead rows (the kudos post tells the giver) is no operator's alarm.
+            level = logging.INFO if kind is not None and kind.on_dead is not None else logging.WARNING
+            log.log(level, "outbox row %s (%s) is dead: %s", message.id, message.kind, error.reason)
             return
         retry_at = now + backoff(attempts)
         if message.expires_at is not None and retry_at > message.expires_at:
