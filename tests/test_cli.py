@@ -108,10 +108,13 @@ def test_workspace_settings_from_the_command_line(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     bad = extramile("workspace", TEAM, "--allowance", "-1", env=env, cwd=tmp_path)
+    not_a_channel = extramile("workspace", TEAM, "--kudos-channel", "C" + "1" * 40, env=env, cwd=tmp_path)
     shown = extramile("workspace", TEAM, env=env, cwd=tmp_path)
 
     assert ok.returncode == 0, ok.stderr
     assert bad.returncode == 2 and "daily_allowance" in bad.stderr and "Traceback" not in bad.stderr
+    assert not_a_channel.returncode == 2 and "kudos_channel_id" in not_a_channel.stderr
+    assert "Traceback" not in not_a_channel.stderr
     assert "kudos_channel_id: C0KUDOS" in shown.stdout
     assert "kudos_values: ('ownership', 'craft')" in shown.stdout
     assert "daily_allowance: 3" in shown.stdout

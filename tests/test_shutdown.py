@@ -39,6 +39,17 @@ def _working_hours_ahead() -> datetime:
     return at
 
 
+def _env(tmp_path: Path, fake: FakeSlack, database_url: str, **extra: str) -> dict[str, str]:
+    return clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-shutdown-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.url,
+        DATABASE_URL=database_url,
+        **extra,
+    )
+
+
 def _start(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
@@ -116,14 +127,7 @@ def _interrupted_burst(
     fake.add_user(GIVER, "gia", tz="Europe/London")
     fake.add_user(ANA, "ana", tz="America/New_York")
     fake.add_channel(GENERAL, "general")
-    env = clean_env(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-shutdown-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake.url,
-        DATABASE_URL=database_url,
-        PORT=str(port),
-    )
+    env = _env(tmp_path, fake, database_url, PORT=str(port))
     process = _start(env, tmp_path, port)
     interrupt = threading.Event()
     stopped_in = 0.0
@@ -145,13 +149,7 @@ def _interrupted_burst(
 
 
 def _catch_up_and_check(database_url: str, tmp_path: Path, fake: FakeSlack, acknowledged: set[str]) -> None:
-    env = clean_env(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-shutdown-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake.url,
-        DATABASE_URL=database_url,
-    )
+    env = _env(tmp_path, fake, database_url)
     tick = extramile("tick", "--at", _working_hours_ahead().isoformat(), env=env, cwd=tmp_path, timeout=120)
     assert tick.returncode == 0, tick.stderr
 

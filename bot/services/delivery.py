@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -28,6 +28,8 @@ from storage.db import SessionFactory, unit_of_work
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
@@ -236,22 +238,19 @@ class DeliveryService:
             self._carry_out(task, message, now, report)
             return
         kind = self._kinds.get(message.kind)
-        try:
+
+        def compose_and_send() -> PostedMessage | None:
             if kind is None:
                 raise DeliveryError(f"no_composer:{message.kind}")
             view = kind.composer(message)
-            if view is None:
-                self._finish(message, outbox_store.CANCELLED, "no longer relevant")
-                report.cancelled += 1
-                return
-            posted = self._sender.send(message, view)
-        except DeliveryError as error:
-            self._failed(message, error, now, report)
+            return None if view is None else self._sender.send(message, view)
+
+        done, posted = self._attempt(message, now, report, compose_and_send)
+        if not done:
             return
-        except DBAPIError:
-            raise
-        except Exception as error:
-            self._failed(message, _incident(message, error), now, report)
+        if posted is None:
+            self._finish(message, outbox_store.CANCELLED, "no longer relevant")
+            report.cancelled += 1
             return
         with unit_of_work(self._sessions) as session:
             if not outbox_store.mark_sent(
@@ -268,18 +267,25 @@ class DeliveryService:
         report.sent += 1
 
     def _carry_out(self, task: Task, message: Outbound, now: datetime, report: TickReport) -> None:
+        done, _ = self._attempt(message, now, report, lambda: task(message))
+        if done:
+            self._finish(message, outbox_store.DONE, None)
+            report.done += 1
+
+    def _attempt(
+        self, message: Outbound, now: datetime, report: TickReport, work: Callable[[], T]
+    ) -> tuple[bool, T | None]:
+        """Runs the row's work; a failure is recorded on the row (retry, backoff or dead) and the pass
+        goes on, except the database going away, which ends the pass."""
         try:
-            task(message)
+            return True, work()
         except DeliveryError as error:
             self._failed(message, error, now, report)
-            return
         except DBAPIError:
             raise
         except Exception as error:
             self._failed(message, _incident(message, error), now, report)
-            return
-        self._finish(message, outbox_store.DONE, None)
-        report.done += 1
+        return False, None
 
     def _failed(self, message: Outbound, error: DeliveryError, now: datetime, report: TickReport) -> None:
         if error.reason == "ratelimited":

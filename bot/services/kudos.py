@@ -490,13 +490,16 @@ class KudosService:
 
     def compose_post(self, message: Outbound) -> KudosPost | None:
         """The public post, unless the kudos was taken back before it went out."""
+        view = self._as_of_now(message, kudos_store.PENDING)
+        return KudosPost(kudos=view, thread_ts=message.payload.get("thread_ts")) if view else None
+
+    def _as_of_now(self, message: Outbound, status: str) -> KudosView | None:
+        """The kudos an outbox row is about, if it is still in `status`."""
         with unit_of_work(self._sessions) as session:
             kudos = kudos_store.get(
                 session, team_id=message.team_id, kudos_id=int(message.payload["kudos_id"])
             )
-            if kudos is None or kudos.status != kudos_store.PENDING:
-                return None
-            return KudosPost(kudos=_view(kudos), thread_ts=message.payload.get("thread_ts"))
+            return _view(kudos) if kudos is not None and kudos.status == status else None
 
     def _posted(self, session: Session, message: Outbound, posted: PostedMessage) -> None:
         """In the transaction that marks the post sent: the kudos is posted, and its DMs and the
@@ -586,14 +589,8 @@ class KudosService:
 
     def compose_dm(self, message: Outbound) -> KudosView | None:
         """The recipient's DM, as of now: none for a kudos taken back meanwhile."""
-        with unit_of_work(self._sessions) as session:
-            kudos = kudos_store.get(
-                session, team_id=message.team_id, kudos_id=int(message.payload["kudos_id"])
-            )
-            if kudos is None or kudos.status != kudos_store.POSTED:
-                return None
-            view = _view(kudos)
-        return self._with_permalink(view)
+        view = self._as_of_now(message, kudos_store.POSTED)
+        return self._with_permalink(view) if view else None
 
     def compose_reply(self, message: Outbound) -> KudosReply | None:
         reply = PrivateReply.model_validate(message.payload["reply"])
@@ -602,23 +599,14 @@ class KudosService:
         refusal = message.payload.get("refusal")
         if refusal is not None:
             return KudosReply(reply=reply, refusal=_refusal_from(refusal))
-        with unit_of_work(self._sessions) as session:
-            kudos = kudos_store.get(
-                session, team_id=message.team_id, kudos_id=int(message.payload["kudos_id"])
-            )
-            if kudos is None or kudos.status != kudos_store.POSTED:
-                return None
-            view = _view(kudos)
-        return KudosReply(reply=reply, kudos=self._with_permalink(view))
+        view = self._as_of_now(message, kudos_store.POSTED)
+        return KudosReply(reply=reply, kudos=self._with_permalink(view)) if view else None
 
     def compose_withdrawal(self, message: Outbound) -> Withdrawal | None:
-        with unit_of_work(self._sessions) as session:
-            kudos = kudos_store.get(
-                session, team_id=message.team_id, kudos_id=int(message.payload["kudos_id"])
-            )
-            if kudos is None or kudos.status != kudos_store.REVOKED or not kudos.post_ts:
-                return None
-            return Withdrawal(channel_id=str(kudos.post_channel_id), ts=kudos.post_ts)
+        view = self._as_of_now(message, kudos_store.REVOKED)
+        if view is None or not (view.post_channel_id and view.post_ts):
+            return None
+        return Withdrawal(channel_id=view.post_channel_id, ts=view.post_ts)
 
     def _with_permalink(self, view: KudosView) -> KudosView:
         """A link to the post, asked of the platform once and kept."""

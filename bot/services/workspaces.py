@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import string
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from bot.clock import Clock, SystemClock
 from bot.services.recent import Recent
@@ -15,6 +15,8 @@ from storage import workspaces as workspace_store
 from storage.db import SessionFactory, unit_of_work
 
 _VALUE = re.compile(r"^[\w-]{1,100}$")
+# A Slack channel id (C... public, G... private): anything else could not be posted to, or stored.
+ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,30}$")]
 PLACEHOLDERS = ("name", "mention", "channel")
 
 
@@ -35,17 +37,17 @@ def check_template(text: str) -> str:
 class WorkspaceSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    team_id: str = Field(min_length=1)
-    kudos_channel_id: str | None = None
+    team_id: str = Field(min_length=1, max_length=32)
+    kudos_channel_id: ChannelId | None = None
     kudos_emoji: str = Field(default="clap", pattern=r"^[a-z0-9_+'-]{1,100}$")
     daily_allowance: int = Field(default=5, ge=0, le=1000)
     kudos_values: tuple[str, ...] = ()
-    welcome_channel_id: str | None = None
+    welcome_channel_id: ChannelId | None = None
     welcome_text: str | None = Field(default=None, max_length=2500)
     welcome_guests: bool = False
-    channel_welcomes: dict[str, str] = Field(default_factory=dict)
+    channel_welcomes: dict[ChannelId, str] = Field(default_factory=dict)
     channel_welcome_mode: Literal["dm", "ephemeral"] = "dm"
-    celebrations_channel_id: str | None = None
+    celebrations_channel_id: ChannelId | None = None
     celebration_hour: int = Field(default=9, ge=6, le=12)
     weekend_rule: Literal["friday", "monday", "same_day"] = "friday"
     celebration_heads_up: bool = False
