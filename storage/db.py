@@ -62,7 +62,8 @@ def _writers_take_turns(engine: Engine) -> None:
 
     SQLite has one writer at a time; a connection that finds the lock taken polls with sleeps that grow
     to 100 ms, so under a burst some requests would wait seconds for a lock free most of the time.
-    The turn is taken before a transaction's first write and given back when it ends; reads never wait.
+    The turn is taken before a transaction's first write and given back when its connection returns to
+    the pool (a unit of work returns it right after its commit); reads never wait.
     Other processes (a `tick` from the command line) still meet SQLite's own lock and busy timeout."""
     turn = threading.Lock()
 
@@ -76,20 +77,17 @@ def _writers_take_turns(engine: Engine) -> None:
         if info.pop(_WRITING, False):
             turn.release()
 
-    def ended(connection: Any) -> None:
-        give_back(connection.info)
-
-    def reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+    def checked_in(dbapi_connection: Any, connection_record: Any) -> None:
         give_back(connection_record.info)
 
     def invalidated(dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
         give_back(connection_record.info)
 
     event.listen(engine, "before_cursor_execute", take)
-    event.listen(engine, "commit", ended)
-    event.listen(engine, "rollback", ended)
-    # A connection returned to the pool, or dropped, mid-transaction: its turn ends with it.
-    event.listen(engine.pool, "reset", reset)
+    # Given back when the connection goes back to the pool: by then its commit or rollback has run
+    # (the engine's own commit and rollback events fire before it does). A connection dropped
+    # mid-transaction gives it back too.
+    event.listen(engine.pool, "checkin", checked_in)
     event.listen(engine.pool, "invalidate", invalidated)
 
 

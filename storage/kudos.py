@@ -125,11 +125,11 @@ def insert_tombstone(
 
 
 def retire(session: Session, *, team_id: str, kudos_id: int) -> None:
-    """Frees a taken-back kudos' key for a new one (a reaction added again). The row stays, with its
-    id: ids are never reused, so nothing keyed by it can be mistaken for the new kudos."""
+    """Frees the key of a kudos taken back, or never posted, for a new one (a reaction added again).
+    The row stays, with its id: ids are never reused, so nothing keyed by it names the new kudos."""
     session.execute(
         update(Kudos)
-        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status == REVOKED)
+        .where(Kudos.team_id == team_id, Kudos.id == kudos_id, Kudos.status.in_((REVOKED, FAILED)))
         .values(dedupe_key=func.substr(Kudos.dedupe_key, 1, 200, type_=String) + f"#retired:{kudos_id}")
     )
 

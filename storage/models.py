@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -157,6 +157,9 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When a sender first took it: a message sent by a sender that then crashed is no older than this.
     first_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An attempt may have reached Slack without us knowing (its sender died, or the answer was lost):
+    # look before sending. Cleared only when the row is marked sent.
+    maybe_sent: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

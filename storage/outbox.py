@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -96,6 +96,8 @@ def claim_due(
             lease_owner=owner,
             claimed_until=lease_until,
             first_claimed_at=func.coalesce(OutboxMessage.first_claimed_at, claimed_at),
+            # Its sender's lease ran out mid-claim: it may have sent it before dying.
+            maybe_sent=or_(OutboxMessage.maybe_sent, OutboxMessage.status == CLAIMED),
             last_error=case((OutboxMessage.status == CLAIMED, LEASE_EXPIRED), else_=OutboxMessage.last_error),
         )
         .returning(OutboxMessage),
@@ -134,14 +136,23 @@ def mark_sent(session: Session, *, row_id: int, owner: str, at: datetime, channe
             sent_ts=ts,
             claimed_until=None,
             last_error=None,
+            maybe_sent=False,
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def reschedule(
-    session: Session, *, row_id: int, owner: str, deliver_after: datetime, error: str, attempts: int
+    session: Session,
+    *,
+    row_id: int,
+    owner: str,
+    deliver_after: datetime,
+    error: str,
+    attempts: int,
+    maybe_sent: bool,
 ) -> bool:
+    """Back in line; `maybe_sent` when the failed attempt may have reached Slack (it stays set)."""
     result = session.execute(
         update(OutboxMessage)
         .where(_fenced(row_id, owner))
@@ -152,6 +163,7 @@ def reschedule(
             claimed_until=None,
             last_error=error,
             attempts=attempts,
+            maybe_sent=true() if maybe_sent else OutboxMessage.maybe_sent,
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -239,18 +251,34 @@ def list_rows(session: Session, *, statuses: Sequence[str], limit: int) -> list[
 
 
 def requeue(session: Session, *, row_id: int, now: datetime) -> bool:
-    """Puts a dead or cancelled row back in line, with a fresh attempt count."""
+    """Puts a dead or cancelled row back in line, with a fresh attempt count. An operator naming the
+    row has decided: even one that may have gone out already is sent again."""
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.status.in_((DEAD, CANCELLED)))
-        .values(status=PENDING, deliver_after=now, attempts=0, lease_owner=None, claimed_until=None)
+        .values(
+            status=PENDING,
+            deliver_after=now,
+            attempts=0,
+            lease_owner=None,
+            claimed_until=None,
+            maybe_sent=False,
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Dead on purpose: they may have gone out already and cannot be checked. Only `retry ID` resends them.
+NOT_REQUEUED_IN_BULK = ("not_resent_after_crash", "unverified:%")
+
+
 def requeue_dead(session: Session, *, now: datetime, since: datetime | None) -> int:
-    """Puts every dead row (created since the instant, when given) back in line: after an outage."""
-    condition = OutboxMessage.status == DEAD
+    """Puts every dead row (created since the instant, when given) back in line: after an outage.
+    Rows that died because they may already have been delivered are left alone."""
+    condition = and_(
+        OutboxMessage.status == DEAD,
+        *(OutboxMessage.last_error.not_like(pattern) for pattern in NOT_REQUEUED_IN_BULK),
+    )
     if since is not None:
         condition = and_(condition, OutboxMessage.created_at >= since)
     result = session.execute(

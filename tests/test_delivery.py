@@ -388,3 +388,53 @@ def test_outbox_retry_dead_requeues_in_bulk(harness: Harness, tmp_path: Path) ->
     assert requeued.returncode == 0, requeued.stderr
     assert "6 dead rows queued again" in requeued.stdout
     assert {(row.status, row.attempts) for row in rows(h)} == {("pending", 0)}
+
+
+def test_a_takeover_whose_check_is_refused_still_checks_before_the_next_try(harness: Harness) -> None:
+    h = harness
+    promise_to_contact(h, 1, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    _crash_after_sending(h, h.app.services.promises.compose)
+    h.clock.set(h.clock.now() + timedelta(minutes=6))
+    h.fake.rate_limit_next("conversations.history", retry_after=1)  # the look-up itself is refused once
+    h.fake.fail_next("conversations.history", "internal_error")  # and then fails once
+
+    for _ in range(3):
+        h.app.services.delivery.tick()
+        h.clock.set(h.clock.now() + timedelta(minutes=5))
+
+    reminders = [c for c in h.fake.calls_to("chat.postMessage") if "metadata" in c.params]
+    assert len(reminders) == 1, f"sent {len(reminders)} times"
+    [row] = rows(h)
+    assert (row.status, row.maybe_sent) == ("sent", False)
+
+
+def test_a_server_error_on_sending_is_checked_before_the_retry(harness: Harness) -> None:
+    h = harness
+    promise_to_contact(h, 1, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    h.fake.fail_next("chat.postMessage", "internal_error")  # Slack may or may not have taken it
+
+    h.app.services.delivery.tick()
+    [row] = rows(h)
+    assert (row.status, row.maybe_sent) == ("pending", True)
+    h.clock.set(h.clock.now() + timedelta(seconds=30))
+    h.app.services.delivery.tick()
+
+    assert h.fake.calls_to("conversations.history"), "the retry looked before sending"
+    assert len([c for c in h.fake.calls_to("chat.postMessage") if c.ok]) == 1
+
+
+def test_bulk_retry_leaves_alone_what_may_have_gone_out(harness: Harness) -> None:
+    h = harness
+    promise_to_contact(h, 1, due="tomorrow 9am")
+    h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    h.fake.fail_next("chat.postMessage", "channel_not_found")
+    h.app.services.delivery.tick()
+    with unit_of_work(h.app.sessions) as session:
+        [row] = session.scalars(select(OutboxMessage)).all()
+        row.last_error = "not_resent_after_crash"
+
+    with unit_of_work(h.app.sessions) as session:
+        assert outbox_store.requeue_dead(session, now=h.clock.now(), since=None) == 0
+        assert outbox_store.requeue(session, row_id=row.id, now=h.clock.now())  # named: the operator decided

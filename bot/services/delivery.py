@@ -55,7 +55,8 @@ class Outbound:
     attempts: int
     # After this instant the message is pointless ("good morning" at 23:00): it is cancelled, not sent.
     expires_at: datetime | None = None
-    # True when an earlier sender claimed it and its lease ran out: it may have been sent already.
+    # True when an earlier attempt may have reached the platform (its sender died mid-send, or the
+    # answer was lost): the sender looks for it before sending.
     reclaimed: bool = False
     # When a sender first took it: if it went out before a crash, it went out after this.
     first_claimed_at: datetime | None = None
@@ -239,18 +240,22 @@ class DeliveryService:
             return
         kind = self._kinds.get(message.kind)
 
-        def compose_and_send() -> PostedMessage | None:
+        def compose() -> object | None:
             if kind is None:
                 raise DeliveryError(f"no_composer:{message.kind}")
-            view = kind.composer(message)
-            return None if view is None else self._sender.send(message, view)
+            return kind.composer(message)
 
-        done, posted = self._attempt(message, now, report, compose_and_send)
-        if not done:
+        composed, view = self._attempt(message, now, report, compose)
+        if not composed:
             return
-        if posted is None:
+        if view is None:
             self._finish(message, outbox_store.CANCELLED, "no longer relevant")
             report.cancelled += 1
+            return
+        sent, posted = self._attempt(
+            message, now, report, lambda: self._sender.send(message, view), sending=True
+        )
+        if not sent or posted is None:
             return
         with unit_of_work(self._sessions) as session:
             if not outbox_store.mark_sent(
@@ -273,25 +278,40 @@ class DeliveryService:
             report.done += 1
 
     def _attempt(
-        self, message: Outbound, now: datetime, report: TickReport, work: Callable[[], T]
+        self,
+        message: Outbound,
+        now: datetime,
+        report: TickReport,
+        work: Callable[[], T],
+        *,
+        sending: bool = False,
     ) -> tuple[bool, T | None]:
         """Runs the row's work; a failure is recorded on the row (retry, backoff or dead) and the pass
-        goes on, except the database going away, which ends the pass."""
+        goes on, except the database going away, which ends the pass. A failure while `sending` may
+        have happened after the platform took the message."""
         try:
             return True, work()
         except DeliveryError as error:
-            self._failed(message, error, now, report)
+            self._failed(message, error, now, report, sending=sending)
         except DBAPIError:
             raise
         except Exception as error:
-            self._failed(message, _incident(message, error), now, report)
+            self._failed(message, _incident(message, error), now, report, sending=sending)
         return False, None
 
-    def _failed(self, message: Outbound, error: DeliveryError, now: datetime, report: TickReport) -> None:
+    def _failed(
+        self,
+        message: Outbound,
+        error: DeliveryError,
+        now: datetime,
+        report: TickReport,
+        *,
+        sending: bool = False,
+    ) -> None:
         if error.reason == "ratelimited":
             # Slack said when to come back; this row waits, the others go on.
             retry_at = now + timedelta(seconds=error.retry_after or 1)
-            self._reschedule(message, retry_at, error.reason, message.attempts)
+            self._reschedule(message, retry_at, error.reason, message.attempts, maybe_sent=False)
             report.rescheduled += 1
             return
         attempts = message.attempts + 1
@@ -309,10 +329,13 @@ class DeliveryService:
             self._finish(message, outbox_store.CANCELLED, f"too late to retry: {error.reason}", attempts)
             report.cancelled += 1
             return
-        self._reschedule(message, retry_at, error.reason, attempts)
+        # A server error or a timeout may come after Slack took the message: look before the next try.
+        self._reschedule(message, retry_at, error.reason, attempts, maybe_sent=sending)
         report.rescheduled += 1
 
-    def _reschedule(self, message: Outbound, at: datetime, error: str, attempts: int) -> None:
+    def _reschedule(
+        self, message: Outbound, at: datetime, error: str, attempts: int, *, maybe_sent: bool
+    ) -> None:
         with unit_of_work(self._sessions) as session:
             outbox_store.reschedule(
                 session,
@@ -321,6 +344,7 @@ class DeliveryService:
                 deliver_after=at,
                 error=error[:255],
                 attempts=attempts,
+                maybe_sent=maybe_sent,
             )
 
     def _finish(
@@ -388,6 +412,6 @@ def _outbound(row: OutboxMessage) -> Outbound:
         deliver_after=row.deliver_after,
         attempts=row.attempts,
         expires_at=row.expires_at,
-        reclaimed=row.last_error == outbox_store.LEASE_EXPIRED,
+        reclaimed=row.maybe_sent,
         first_claimed_at=row.first_claimed_at,
     )

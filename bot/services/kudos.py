@@ -561,6 +561,10 @@ class KudosService:
         """In the transaction that gives the post up: the kudos never counted, nothing else goes
         out, and the giver is told why and what to do."""
         kudos_id, team_id = int(message.payload["kudos_id"]), message.team_id
+        if error.unverified:
+            # It may be up: it keeps counting, and nobody is told it failed. (An operator sees the row.)
+            log.warning("kudos %s: cannot tell whether its post went out (%s)", kudos_id, error.reason)
+            return
         kudos = kudos_store.mark_failed(session, team_id=team_id, kudos_id=kudos_id)
         if kudos is None:
             return
@@ -658,6 +662,13 @@ class KudosService:
         """A deleted message takes the reaction kudos it earned with it."""
         now = self._clock.now()
         with unit_of_work(self._sessions) as session:
+            # Reactions on it still waiting to be given are moot.
+            outbox_store.cancel_pending(
+                session,
+                team_id=team_id,
+                key_prefix=keys.kudos_request(reactions_on(channel_id, message_ts)),
+                reason="message deleted",
+            )
             revoked = [
                 self._revoke(session, kudos, now, event_ts=None, reason="message deleted")
                 for kudos in kudos_store.posted_for_message(
@@ -715,8 +726,11 @@ class KudosService:
             kudos = kudos_store.find_by_key(session, team_id=request.team_id, dedupe_key=request.dedupe_key)
             if kudos is None:
                 return None
-            if kudos.status == kudos_store.REVOKED and _is_later(request.event_ts, kudos.revoked_event_ts):
-                # The reaction was removed and added again: a new kudos, not a retry of the old one.
+            if (
+                kudos.status == kudos_store.REVOKED and _is_later(request.event_ts, kudos.revoked_event_ts)
+            ) or (kudos.status == kudos_store.FAILED and _is_later(request.event_ts, kudos.added_event_ts)):
+                # The reaction was removed and added again (or added again after its post failed): a
+                # new kudos, not a retry of the old one.
                 kudos_store.retire(session, team_id=request.team_id, kudos_id=kudos.id)
                 return None
             if request.event_ts and _is_later(request.event_ts, kudos.added_event_ts):
@@ -822,7 +836,12 @@ class KudosService:
 
 def reaction_key(channel_id: str, message_ts: str, reactor_id: str) -> str:
     """One reaction kudos per reactor per message, however often the event arrives."""
-    return f"reaction:{channel_id}:{message_ts}:{reactor_id}"
+    return f"{reactions_on(channel_id, message_ts)}{reactor_id}"
+
+
+def reactions_on(channel_id: str, message_ts: str) -> str:
+    """What every reaction kudos on one message starts its key with."""
+    return f"reaction:{channel_id}:{message_ts}:"
 
 
 def reply_to(user_id: str, reply_url: str | None, *, now: datetime) -> PrivateReply:

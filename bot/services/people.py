@@ -27,11 +27,7 @@ class PeopleService:
     def get(self, team_id: str, user_id: str) -> PersonInfo:
         """From the cache while fresh, else from the directory. When the directory fails (a rate
         limit, an outage), a stale cached answer beats none; with nothing cached, DeliveryError."""
-        if (recent := self._recent.get((team_id, user_id))) is not None:
-            return recent
-        person = self._get(team_id, user_id)
-        self._recent.put((team_id, user_id), person)
-        return person
+        return self._recent.get_or_load((team_id, user_id), lambda: self._get(team_id, user_id))
 
     def _get(self, team_id: str, user_id: str) -> PersonInfo:
         now = self._clock.now()
@@ -88,7 +84,6 @@ class PeopleService:
         return bots, gone
 
     def remember(self, person: PersonInfo) -> None:
-        self._recent.forget((person.team_id, person.user_id))
         with unit_of_work(self._sessions) as session:
             people_store.upsert(
                 session,

@@ -27,6 +27,7 @@ PERMANENT_REASONS = frozenset(
         "not_resent_after_crash",
     }
 )
+UNVERIFIED = "unverified:"
 # Errors that mean the person is not there any more (as opposed to "try again later").
 # (`account_inactive` is about the bot's own token, not the person: it is not among them.)
 GONE_REASONS = frozenset({"user_not_found", "user_disabled", "users_not_found"})
@@ -44,7 +45,12 @@ class DeliveryError(Exception):
 
     @property
     def permanent(self) -> bool:
-        return self.reason in PERMANENT_REASONS
+        return self.reason in PERMANENT_REASONS or self.unverified
+
+    @property
+    def unverified(self) -> bool:
+        """An earlier attempt may have gone out, and the conversation can no longer be read to tell."""
+        return self.reason.startswith(UNVERIFIED)
 
     @property
     def gone(self) -> bool:

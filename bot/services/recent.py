@@ -5,6 +5,7 @@ the service that writes a value forgets its entry; another replica's write shows
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -20,6 +21,8 @@ class Recent(Generic[K, V]):
         self._ttl = ttl
         self._entries: dict[K, tuple[datetime, V]] = {}
         self._lock = threading.Lock()
+        # Bumped by every `forget`: a value read before a forget is never kept after it.
+        self._generation = 0
 
     def get(self, key: K) -> V | None:
         with self._lock:
@@ -32,12 +35,23 @@ class Recent(Generic[K, V]):
             return None
         return value
 
-    def put(self, key: K, value: V) -> None:
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        """The value kept for `key`, or `load()`'s, kept unless it was forgotten while loading (a write
+        that happened meanwhile must not be hidden by what was read before it)."""
+        recent = self.get(key)
+        if recent is not None:
+            return recent
         with self._lock:
-            if len(self._entries) > 10_000:  # a bound, not a policy: the next reads refill it
-                self._entries.clear()
-            self._entries[key] = (self._clock.now(), value)
+            generation = self._generation
+        value = load()
+        with self._lock:
+            if self._generation == generation:
+                if len(self._entries) > 10_000:  # a bound, not a policy: the next reads refill it
+                    self._entries.clear()
+                self._entries[key] = (self._clock.now(), value)
+        return value
 
     def forget(self, key: K) -> None:
         with self._lock:
             self._entries.pop(key, None)
+            self._generation += 1

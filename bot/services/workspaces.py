@@ -93,13 +93,12 @@ class WorkspaceService:
 
     def get(self, team_id: str) -> WorkspaceSettings:
         """The saved settings, or the defaults for a workspace that never changed any."""
-        if (recent := self._recent.get(team_id)) is not None:
-            return recent
+        return self._recent.get_or_load(team_id, lambda: self._read(team_id))
+
+    def _read(self, team_id: str) -> WorkspaceSettings:
         with unit_of_work(self.sessions) as session:
             saved = workspace_store.get(session, team_id=team_id)
-        settings = WorkspaceSettings.model_validate({**(saved or {}), "team_id": team_id})
-        self._recent.put(team_id, settings)
-        return settings
+        return WorkspaceSettings.model_validate({**(saved or {}), "team_id": team_id})
 
     def save(self, settings: WorkspaceSettings) -> None:
         values = settings.model_dump(exclude={"team_id"})

@@ -49,15 +49,15 @@ def on_error(
 
 def _try_again_later(body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
     text, block_list = blocks.try_again_later()
-    if response is None or body.get("type") == "event_callback":
-        return None  # acknowledged already, or an event: left as it is
-    if body.get("command"):
+    if body.get("type") == "event_callback":
+        return None  # a 500: Slack delivers the event again
+    if response is not None and body.get("command"):
         return BoltResponse(
             status=200,
             body=json.dumps({"response_type": "ephemeral", "text": text, "blocks": block_list}),
             headers={"content-type": "application/json"},
         )
-    if body.get("type") == "view_submission":
+    if response is not None and body.get("type") == "view_submission":
         inputs = [
             b["block_id"] for b in (body.get("view") or {}).get("blocks", []) if b.get("type") == "input"
         ]
@@ -67,11 +67,15 @@ def _try_again_later(body: dict[str, Any], response: BoltResponse | None) -> Bol
                 body=json.dumps({"response_action": "errors", "errors": {inputs[0]: text}}),
                 headers={"content-type": "application/json"},
             )
+    # A button, or anything already acknowledged: say it through the request's reply address.
     if body.get("response_url"):
-        WebhookClient(body["response_url"], timeout=5).send(
-            text=text, blocks=block_list, response_type="ephemeral", replace_original=False
-        )
-    return BoltResponse(status=200, body="")
+        try:
+            WebhookClient(body["response_url"], timeout=5).send(
+                text=text, blocks=block_list, response_type="ephemeral", replace_original=False
+            )
+        except Exception as failure:  # the apology failing must not turn into a second error
+            log.info("could not ask them to try again: %s", type(failure).__name__)
+    return BoltResponse(status=200, body="") if response is not None else None
 
 
 def _report(error: Exception, body: dict[str, Any], context: BoltContext) -> None:

@@ -20,7 +20,7 @@ from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
 from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Outbound
 from bot.services.kudos import KudosPost, KudosReply, KudosView
-from bot.services.ports import DeliveryError, PostedMessage, PrivateReply, Withdrawal
+from bot.services.ports import UNVERIFIED, DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
 from bot.services.welcomes import WelcomeNotice
 from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks
@@ -73,7 +73,10 @@ class SlackOutboxSender:
                 return self._reply_privately(message, reply, text, block_list)
             channel = reply.user_id if isinstance(reply, PrivateReply) else message.recipient_id
             thread_ts = getattr(view, "thread_ts", None)
-            if message.reclaimed and (earlier := self._already_sent(message, channel, thread_ts)) is not None:
+            if (
+                message.reclaimed
+                and (earlier := self._look_for_earlier(message, channel, thread_ts)) is not None
+            ):
                 return earlier
             response = self._client.chat_postMessage(
                 channel=channel,
@@ -119,6 +122,19 @@ class SlackOutboxSender:
             channel=str(reply.channel_id), user=reply.user_id, text=text, blocks=block_list
         )
         return PostedMessage(channel_id=str(reply.channel_id), ts=str(sent["message_ts"]))
+
+    def _look_for_earlier(
+        self, message: Outbound, channel: str, thread_ts: str | None
+    ) -> PostedMessage | None:
+        """A conversation that can no longer be read (the bot was removed) cannot say whether an earlier
+        attempt went out: the row ends there, without a second copy and without claiming a failure."""
+        try:
+            return self._already_sent(message, channel, thread_ts)
+        except SlackApiError as error:
+            failure = delivery_error(error)
+            if failure.permanent:
+                raise DeliveryError(UNVERIFIED + failure.reason) from None
+            raise
 
     def _already_sent(self, message: Outbound, channel: str, thread_ts: str | None) -> PostedMessage | None:
         """A sender that crashed after posting left its message tagged with the outbox id: look for it

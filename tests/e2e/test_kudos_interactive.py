@@ -347,3 +347,31 @@ def test_a_kudos_dm_taken_over_after_the_reaction_was_removed_is_not_sent(harnes
     with h.session() as session:
         [dm] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "kudos.dm")).all()
         assert (dm.status, dm.last_error) == ("cancelled", "no longer relevant")
+
+
+def test_a_reaction_kudos_whose_post_failed_can_be_given_again(harness: Harness) -> None:
+    h = harness
+    h.fake.add_message(GENERAL, ANA, "Shipped the hotfix", ts=MESSAGE_TS)
+    h.fake.fail_next("chat.postMessage", "not_in_channel", channel=GENERAL)
+    h.event(reaction(event_id="EvF1", event_ts="1700000100.000000"))
+    assert [k.status for k in kudos_rows(h)] == ["failed"] and h.posts(GENERAL) == []
+
+    # The bot is invited; the reactor takes the reaction back and gives it again.
+    h.event(reaction("reaction_removed", event_id="EvF2", event_ts="1700000101.000000"))
+    h.event(reaction(event_id="EvF3", event_ts="1700000102.000000"))
+
+    assert len(h.posts(GENERAL)) == 1
+    assert [k.status for k in kudos_rows(h)] == ["failed", "posted"]
+
+
+def test_a_reaction_still_waiting_when_its_message_is_deleted_gives_nothing(harness: Harness) -> None:
+    h = harness
+    h.fake.rate_limit_next("chat.getPermalink", retry_after=30)  # the reaction waits to be given
+    h.event(reaction(event_id="EvD1"))
+    assert kudos_rows(h) == []
+
+    h.event(payload("message_deleted"))
+    h.clock.set(h.clock.now() + timedelta(minutes=1))
+    h.app.services.delivery.tick()
+
+    assert kudos_rows(h) == [] and h.posts(GENERAL) == []
