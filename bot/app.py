@@ -19,6 +19,7 @@ from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
+from bot.services.recaps import RecapService
 from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
@@ -64,8 +65,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     checkins = CheckinService(sessions=sessions, clock=clock, people=people)
     welcomes = WelcomeService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
     celebrations = CelebrationService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
+    recaps = RecapService(
+        sessions=sessions, clock=clock, people=people, workspaces=workspaces, celebrations=celebrations
+    )
     # Every kind of outbox row and its composer, planner or work, registered here and only here.
-    for service in (kudos, promises, checkins, welcomes, celebrations):
+    for service in (kudos, promises, checkins, welcomes, celebrations, recaps):
         service.register(delivery)
     warm_up_due_dates()
     services = Services(
@@ -74,6 +78,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         checkins=checkins,
         welcomes=welcomes,
         celebrations=celebrations,
+        recaps=recaps,
         privacy=PrivacyService(sessions=sessions, clock=clock),
         delivery=delivery,
         clock=clock,

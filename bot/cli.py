@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -88,6 +88,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     workspace.add_argument(
         "--weekend-rule", choices=["friday", "monday", "same_day"], help="when weekend dates are celebrated"
+    )
+    workspace.add_argument("--timezone", help="the workspace's zone, e.g. Europe/London (recaps follow it)")
+    workspace.add_argument(
+        "--recap",
+        action="append",
+        metavar="CHANNEL[=DAY@HOUR[:SCOPE]]",
+        help="a weekly recap in CHANNEL, e.g. C0TEAM, C0TEAM=friday@16, C0ALL=monday@9:workspace; CHANNEL=off stops it",
+    )
+    workspace.add_argument(
+        "--recap-names",
+        choices=["yes", "no"],
+        help="may a recap name whose promises are overdue (default no)",
+    )
+    workspace.add_argument(
+        "--admins", help="comma-separated Slack user ids who are ExtraMile admins ('' for none)"
     )
     args = parser.parse_args(argv)
 
@@ -361,6 +376,18 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
         changes["weekend_rule"] = args.weekend_rule
     if args.celebration_heads_up is not None:
         changes["celebration_heads_up"] = args.celebration_heads_up == "yes"
+    if args.timezone is not None:
+        changes["timezone"] = args.timezone or None
+    if args.recap:
+        try:
+            changes["recaps"] = _recaps(current.recaps, args.recap)
+        except ValueError as error:
+            print(f"extramile: recaps: {error}", file=sys.stderr)
+            return 2
+    if args.recap_names is not None:
+        changes["recap_names"] = args.recap_names == "yes"
+    if args.admins is not None:
+        changes["admin_ids"] = [user.strip() for user in args.admins.split(",") if user.strip()]
     if changes:
         try:
             updated = WorkspaceSettings.model_validate({**current.model_dump(), **changes})
@@ -386,6 +413,38 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
     for key, value in current.model_dump().items():
         print(f"{key}: {value}")
     return 0
+
+
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _recaps(current: Mapping[str, Any], items: list[str]) -> dict[str, dict[str, Any]]:
+    """`C0TEAM`, `C0TEAM=friday@16`, `C0ALL=monday@9:workspace` or `C0TEAM=off`, applied to `current`."""
+    recaps = {
+        channel: dict(schedule) if isinstance(schedule, dict) else schedule.model_dump()
+        for channel, schedule in current.items()
+    }
+    for item in items:
+        channel, _, when = (part.strip() for part in item.partition("="))
+        if when.lower() == "off":
+            recaps.pop(channel, None)
+            continue
+        schedule: dict[str, Any] = {}
+        when, _, scope = when.partition(":")
+        day, _, hour = when.partition("@")
+        if day:
+            matches = [n for n, name in enumerate(_WEEKDAYS) if name.startswith(day.lower()[:3])]
+            if not matches:
+                raise ValueError(f"{day!r} is not a day of the week")
+            schedule["weekday"] = matches[0]
+        if hour:
+            if not hour.isdigit():
+                raise ValueError(f"{hour!r} is not an hour (0 to 23)")
+            schedule["hour"] = int(hour)
+        if scope:
+            schedule["scope"] = scope
+        recaps[channel] = schedule
+    return recaps
 
 
 if __name__ == "__main__":

@@ -42,6 +42,32 @@ class Workspace(Base):
     weekend_rule: Mapped[str] = mapped_column(String(16), default="friday")
     # A DM to the celebrations channel's members the day before; off unless an admin turns it on.
     celebration_heads_up: Mapped[bool] = mapped_column(default=False)
+    # The workspace's own zone (recaps are posted on its clock); None until someone sets it: UTC.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # {channel id: {"weekday": 0-6, "hour": 0-23, "scope": "members" | "workspace"}}
+    recaps: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Whether a recap may name the people whose promises are overdue (a count only, by default).
+    recap_names: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # People an admin made ExtraMile admins, besides the workspace's own admins and owners.
+    admin_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class PersonSettings(Base):
+    """How and when a person wants to hear from ExtraMile: their working days and hours, an absence,
+    and whether reminders come as they are due or as one digest a day."""
+
+    __tablename__ = "person_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Monday is 0.
+    work_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
+    work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    work_end: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    # Messages to them wait until the morning after this day.
+    away_until: Mapped[date | None] = mapped_column(Date)
+    digest: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Person(Base):

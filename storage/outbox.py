@@ -302,3 +302,23 @@ def release(session: Session, *, row_ids: Sequence[int], owner: str) -> int:
         .values(status=PENDING, lease_owner=None, claimed_until=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def recipients_queued(
+    session: Session, *, team_id: str, kind: str, key_like: str, since: datetime, until: datetime
+) -> list[str]:
+    """Who was sent (or is due) a message of this kind, written in [since, until), oldest first."""
+    return list(
+        session.scalars(
+            select(OutboxMessage.recipient_id)
+            .where(
+                OutboxMessage.team_id == team_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.dedupe_key.like(key_like),
+                OutboxMessage.status != CANCELLED,
+                OutboxMessage.created_at >= since,
+                OutboxMessage.created_at < until,
+            )
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
+    )

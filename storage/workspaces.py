@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Workspace
@@ -23,6 +24,10 @@ SETTINGS = (
     "celebration_hour",
     "weekend_rule",
     "celebration_heads_up",
+    "timezone",
+    "recaps",
+    "recap_names",
+    "admin_ids",
 )
 
 
@@ -32,6 +37,15 @@ def get(session: Session, *, team_id: str) -> dict[str, Any] | None:
     if workspace is None:
         return None
     return {name: getattr(workspace, name) for name in SETTINGS}
+
+
+def with_recaps(session: Session) -> list[tuple[str, dict[str, Any], str | None]]:
+    """Every workspace that has recap channels: (team id, recaps, timezone)."""
+    return [
+        (workspace.team_id, dict(workspace.recaps), workspace.timezone)
+        for workspace in session.scalars(select(Workspace).order_by(Workspace.team_id))
+        if workspace.recaps
+    ]
 
 
 def save(session: Session, *, team_id: str, values: Mapping[str, Any]) -> None:

@@ -262,15 +262,19 @@ class CelebrationService:
 
     def upcoming(self, *, team_id: str, viewer_id: str, days: int = UPCOMING_DAYS) -> list[Celebration]:
         """Celebrations in the next `days` days, by the viewer's calendar (people who shared dates)."""
-        today = self._local_today(team_id, viewer_id)
-        found: list[Celebration] = []
+        return self.between(team_id=team_id, first=self._local_today(team_id, viewer_id), days=days)
+
+    def between(self, *, team_id: str, first: date, days: int) -> list[Celebration]:
+        """Celebrations on the `days` days from `first` (people who shared dates, deactivated left out)."""
         with unit_of_work(self._sessions) as session:
-            rows = dates_store.in_team(session, team_id=team_id)
-        for row in rows:
+            rows = [row for row, _ in dates_store.active_in_team(session, team_id=team_id)]
+        found = [
+            celebration
+            for row in rows
             for celebration in _celebrations(
-                row.user_id, row.birthday_month, row.birthday_day, row.start_date, today, days
-            ):
-                found.append(celebration)
+                row.user_id, row.birthday_month, row.birthday_day, row.start_date, first, days
+            )
+        ]
         return sorted(found, key=lambda c: (c.on, c.user_id, c.kind))
 
     def import_csv(

@@ -330,7 +330,7 @@ class DeliveryService:
             report.cancelled += 1
             return
         # A server error or a timeout may come after Slack took the message: look before the next try.
-        self._reschedule(message, retry_at, error.reason, attempts, maybe_sent=sending)
+        self._reschedule(message, retry_at, error.reason, attempts, maybe_sent=sending and not error.not_sent)
         report.rescheduled += 1
 
     def _reschedule(

@@ -74,6 +74,11 @@ def welcome(user_id: str, stage: str) -> str:
     return f"welcome:{user_id}:{stage}"
 
 
+def welcome_dms() -> str:
+    """A LIKE pattern for every newcomer's welcome DM: who joined."""
+    return "welcome:%:dm"
+
+
 def channel_welcome(channel_id: str, user_id: str) -> str:
     return f"channel-welcome:{channel_id}:{user_id}"
 
@@ -98,3 +103,12 @@ def celebration_dm(user_id: str, kind: str, posted_on: str) -> str:
 
 def celebration_heads_up(user_id: str, posted_on: str, teammate_id: str) -> str:
     return f"{celebrations_of(user_id)}heads-up:{posted_on}:{teammate_id}"
+
+
+def recap(channel_id: str, week: str) -> str:
+    """One recap per channel per ISO week (`2026-W48`)."""
+    return f"recap:{channel_id}:{week}"
+
+
+def recap_chart(channel_id: str, week: str) -> str:
+    return f"{recap(channel_id, week)}:chart"

@@ -499,7 +499,7 @@ class KudosService:
             kudos = kudos_store.get(
                 session, team_id=message.team_id, kudos_id=int(message.payload["kudos_id"])
             )
-            return _view(kudos) if kudos is not None and kudos.status == status else None
+            return view_of(kudos) if kudos is not None and kudos.status == status else None
 
     def _posted(self, session: Session, message: Outbound, posted: PostedMessage) -> None:
         """In the transaction that marks the post sent: the kudos is posted, and its DMs and the
@@ -700,7 +700,7 @@ class KudosService:
                 {"kudos_id": kudos.id},
                 now,
             )
-        return _view(kudos)
+        return view_of(kudos)
 
     # ---------------------------------------------------------------- reading
 
@@ -738,7 +738,7 @@ class KudosService:
                 kudos_store.note_added(
                     session, team_id=request.team_id, kudos_id=kudos.id, event_ts=request.event_ts
                 )
-            return _view(kudos)
+            return view_of(kudos)
 
     def _validate(self, request: KudosRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Every rule but the allowance (counted as it is recorded): the recipients and the values as
@@ -869,7 +869,7 @@ def _is_later(event_ts: str | None, than: str | None, *, when_unknown: bool = Fa
         return False
 
 
-def _view(kudos: Kudos) -> KudosView:
+def view_of(kudos: Kudos) -> KudosView:
     return KudosView(
         id=kudos.id,
         team_id=kudos.team_id,

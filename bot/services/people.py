@@ -113,3 +113,7 @@ class PeopleService:
 
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         return self._directory.group_members(team_id, group_id)
+
+    def channel_members(self, team_id: str, channel_id: str) -> list[str]:
+        """Raises DeliveryError when the platform cannot say (the bot is not in the channel, a limit)."""
+        return self._directory.channel_members(team_id, channel_id)

@@ -38,10 +38,12 @@ CANNOT_POST_REASONS = frozenset({"not_in_channel", "channel_not_found", "is_arch
 class DeliveryError(Exception):
     """The platform refused a call; `reason` is its error code (e.g. not_in_channel)."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, not_sent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        # Certain that nothing reached the platform (a refused upload): a retry need not look first.
+        self.not_sent = not_sent
 
     @property
     def permanent(self) -> bool:
@@ -103,6 +105,8 @@ class Directory(Protocol):
         ...
 
     def group_members(self, team_id: str, group_id: str) -> list[str]: ...
+
+    def channel_members(self, team_id: str, channel_id: str) -> list[str]: ...
 
 
 class Messenger(Protocol):

@@ -6,6 +6,7 @@ import re
 import string
 from datetime import timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -17,6 +18,7 @@ from storage.db import SessionFactory, unit_of_work
 _VALUE = re.compile(r"^[\w-]{1,100}$")
 # A Slack channel id (C... public, G... private): anything else could not be posted to, or stored.
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,30}$")]
+UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,30}$")]
 PLACEHOLDERS = ("name", "mention", "channel")
 
 
@@ -32,6 +34,17 @@ def check_template(text: str) -> str:
             f"unknown placeholder(s): {', '.join('{' + f + '}' for f in unknown)}; use {{name}}, {{mention}} or {{channel}}"
         )
     return text
+
+
+class RecapSchedule(BaseModel):
+    """When a recap channel gets its weekly post, in the workspace's zone, and whom it is about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    weekday: int = Field(default=0, ge=0, le=6)  # Monday is 0
+    hour: int = Field(default=9, ge=0, le=23)
+    # "members": the channel's members; "workspace": everybody (a company-wide channel).
+    scope: Literal["members", "workspace"] = "members"
 
 
 class WorkspaceSettings(BaseModel):
@@ -51,6 +64,26 @@ class WorkspaceSettings(BaseModel):
     celebration_hour: int = Field(default=9, ge=6, le=12)
     weekend_rule: Literal["friday", "monday", "same_day"] = "friday"
     celebration_heads_up: bool = False
+    # None: nobody set it yet, and UTC is used.
+    timezone: str | None = None
+    recaps: dict[ChannelId, RecapSchedule] = Field(default_factory=dict)
+    recap_names: bool = False
+    admin_ids: tuple[UserId, ...] = ()
+
+    @property
+    def zone(self) -> str:
+        return self.timezone or "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value} is not a timezone name like Europe/London") from None
+        return value
 
     @field_validator("welcome_text")
     @classmethod
@@ -103,6 +136,7 @@ class WorkspaceService:
     def save(self, settings: WorkspaceSettings) -> None:
         values = settings.model_dump(exclude={"team_id"})
         values["kudos_values"] = list(settings.kudos_values)
+        values["admin_ids"] = list(settings.admin_ids)
         with unit_of_work(self.sessions) as session:
             workspace_store.save(session, team_id=settings.team_id, values=values)
         self._recent.forget(settings.team_id)

@@ -15,6 +15,7 @@ from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
+from bot.services.recaps import RecapService
 from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
 from bot.workers import WorkPool
@@ -30,6 +31,7 @@ class Services:
     checkins: CheckinService
     welcomes: WelcomeService
     celebrations: CelebrationService
+    recaps: RecapService
     privacy: PrivacyService
     delivery: DeliveryService
     clock: Clock

@@ -257,7 +257,13 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "usergroups.users.list": self._usergroups_users_list,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
+        # Uploaded files by id: {"name", "length", "data" (bytes, once uploaded), "shared_to"}.
+        self._files: dict[str, dict[str, Any]] = {}
+        self._file_seq = itertools.count(1)
+        self._upload_failures = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -391,6 +397,16 @@ class FakeSlack:
         with self._lock:
             self._usergroups[usergroup_id] = (handle, list(user_ids))
 
+    def fail_next_upload(self, *, times: int = 1) -> None:
+        """The next `times` uploads of file bytes (step 2 of the upload flow) answer HTTP 500."""
+        with self._lock:
+            self._upload_failures += times
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file uploaded, with its bytes and where it was shared."""
+        with self._lock:
+            return copy.deepcopy(list(self._files.values()))
+
     def fail_next(self, method: str, error: str, *, times: int = 1, channel: str | None = None) -> None:
         """The next `times` calls of `method` (only those to `channel`, when given) answer `error`."""
         with self._lock:
@@ -407,6 +423,8 @@ class FakeSlack:
     ) -> _Reply:
         if path.startswith("/hooks/"):
             return self._response_url(path[len("/hooks/") :], body)
+        if path.startswith("/upload/"):
+            return self._upload(path[len("/upload/") :], body)
         method = path[len("/api/") :] if path.startswith("/api/") else path.lstrip("/")
         params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
         parse_error: str | None = None
@@ -979,6 +997,79 @@ class FakeSlack:
             view_id = self._generate_view_id()
             self._home_views[user_id] = view_id
         return _ok(view=copy.deepcopy(self._new_view(view, view_id=view_id, root_view_id=view_id)))
+
+    def _files_get_upload_url_external(self, params: dict[str, Any]) -> _Reply:
+        filename = _str_param(params, "filename")
+        try:
+            length = int(_str_param(params, "length"))
+        except ValueError:
+            return _err("invalid_arguments", "length must be an integer")
+        if not filename or length <= 0:
+            return _err("invalid_arguments", "filename and a positive length are required")
+        file_id = f"F{next(self._file_seq):010d}"
+        self._files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "length": length,
+            "data": None,
+            "shared_to": [],
+        }
+        upload_url = self.url.removesuffix("api/") + f"upload/{file_id}"
+        return _ok(upload_url=upload_url, file_id=file_id)
+
+    def _upload(self, file_id: str, body: bytes) -> _Reply:
+        with self._lock:
+            self._calls.append(
+                Call(method="upload", params={"file_id": file_id, "bytes": len(body)}, token=None)
+            )
+            if self._upload_failures:
+                self._upload_failures -= 1
+                return _Reply(500, {"ok": False, "error": "upload_failed"})
+            entry = self._files.get(file_id)
+            if entry is None:
+                return _Reply(404, {"ok": False, "error": "file_not_found"})
+            entry["data"] = bytes(body)
+            return _Reply(200, {"ok": True})
+
+    def _files_complete_upload_external(self, params: dict[str, Any]) -> _Reply:
+        files = params.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                return _err("invalid_arguments", "files must be a JSON array")
+        if not isinstance(files, list) or not files:
+            return _err("invalid_arguments", "files is required")
+        channel_id = _str_param(params, "channel_id")
+        if channel_id:
+            target, error = self._resolve_post_target(channel_id)
+            if error is not None:
+                return _err(error)
+            channel_id = target
+        completed = []
+        for item in files:
+            entry = self._files.get(str((item or {}).get("id")))
+            if entry is None or entry["data"] is None:
+                return _err("file_not_found")
+            entry["title"] = item.get("title") or entry["name"]
+            if channel_id:
+                entry["shared_to"].append(channel_id)
+            completed.append({"id": entry["id"], "title": entry["title"], "name": entry["name"]})
+        if channel_id:
+            message: dict[str, Any] = {
+                "user": self.bot_user_id,
+                "type": "message",
+                "subtype": "file_share",
+                "ts": self._next_ts(),
+                "text": _str_param(params, "initial_comment"),
+                "files": completed,
+                "bot_id": self.bot_id,
+            }
+            thread_ts = _str_param(params, "thread_ts")
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            self._messages.setdefault(channel_id, []).append(message)
+        return _ok(files=completed)
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> _Reply:
         group = self._usergroups.get(_str_param(params, "usergroup"))

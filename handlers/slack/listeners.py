@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.services.ports import DeliveryError
-from handlers.slack import blocks, checkins, kudos, people, promises
+from handlers.slack import blocks, checkins, kudos, people, promises, recaps
 from handlers.slack.container import CONTEXT_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def register(app: App, services: Services) -> None:
     promises.register(app)
     checkins.register(app)
     people.register(app)
+    recaps.register(app)
     app.error(on_error)
 
 

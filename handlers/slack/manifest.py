@@ -40,6 +40,12 @@ COMMANDS: list[dict[str, Any]] = [
         "should_escape": False,
     },
     {
+        "command": "/recap",
+        "description": "See this week's team recap so far (only you see it)",
+        "usage_hint": "preview | help",
+        "should_escape": False,
+    },
+    {
         "command": "/extramile",
         "description": "Help, and forget-me",
         "usage_hint": "forget-me",
@@ -85,6 +91,8 @@ BOT_SCOPES = [
     "groups:read",
     # `extramile people import` matches people by email.
     "users:read.email",
+    # The weekly recap's chart (and exports) are uploaded with Slack's upload flow.
+    "files:write",
 ]
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.webhook import WebhookClient
 
 from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
@@ -22,8 +22,9 @@ from bot.services.delivery import Outbound
 from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.ports import UNVERIFIED, DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
+from bot.services.recaps import RecapChart, RecapPost
 from bot.services.welcomes import WelcomeNotice
-from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks
+from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks, recap_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.messenger import delivery_error
 
@@ -42,6 +43,7 @@ RENDERERS: dict[type, Callable[[Any], Rendered]] = {
     CelebrationPost: people_blocks.celebration_post,
     CelebrationDM: people_blocks.celebration_dm,
     HeadsUp: people_blocks.heads_up,
+    RecapPost: lambda post: recap_blocks.recap_post(post.recap),
 }
 
 
@@ -67,6 +69,8 @@ class SlackOutboxSender:
         try:
             if isinstance(view, Withdrawal):
                 return self._withdraw(view)
+            if isinstance(view, RecapChart):
+                return self._upload(message, view)
             text, block_list = render(view)
             reply = getattr(view, "reply", None)
             if isinstance(reply, PrivateReply) and (reply.reply_url or reply.channel_id):
@@ -97,6 +101,19 @@ class SlackOutboxSender:
             if delivery_error(error).reason != "message_not_found":  # gone already: so much the better
                 raise
         return PostedMessage(channel_id=view.channel_id, ts=view.ts)
+
+    def _upload(self, message: Outbound, chart: RecapChart) -> PostedMessage:
+        """Slack's upload flow (get an upload URL, send the bytes, complete into the channel). An upload
+        cut short leaves nothing to look for: after a crash mid-upload it is not made again."""
+        if message.reclaimed:
+            raise DeliveryError("not_resent_after_crash")
+        try:
+            done = self._client.files_upload_v2(
+                channel=chart.channel_id, content=chart.png, filename=chart.filename, title=chart.title
+            )
+        except (OSError, SlackRequestError) as error:  # the bytes did not get through: nothing was shared
+            raise DeliveryError(f"upload_failed:{type(error).__name__}", not_sent=True) from None
+        return PostedMessage(channel_id=chart.channel_id, ts=str((done.get("file") or {}).get("id", "")))
 
     def _reply_privately(
         self, message: Outbound, reply: PrivateReply, text: str, block_list: list[dict[str, Any]]
@@ -174,6 +191,8 @@ class SlackOutboxSender:
                 return
 
     def describe(self, message: Outbound, view: object) -> str:
+        if isinstance(view, RecapChart):
+            return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} upload {view.filename} to {view.channel_id}"
         if isinstance(view, Withdrawal):
             return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} delete {view.channel_id}/{view.ts}"
         text, _ = render(view)
