@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
 from bot.lifecycle import Lifecycle
+from bot.services.attention import Attentive
 from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
@@ -57,7 +58,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     people = PeopleService(sessions=sessions, clock=clock, directory=SlackDirectory(client))
     workspaces = WorkspaceService(sessions, clock)
     workers = Workers()
-    delivery = DeliveryService(sessions=sessions, clock=clock, sender=SlackOutboxSender(client))
+    delivery = DeliveryService(
+        sessions=sessions,
+        clock=clock,
+        sender=SlackOutboxSender(client),
+        attention=Attentive(sessions=sessions, clock=clock, people=people),
+    )
     kudos = KudosService(
         sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
     )

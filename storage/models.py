@@ -167,6 +167,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key", name="uq_outbox_team_dedupe_key"),
         Index("ix_outbox_due", "status", "deliver_after"),
+        Index("ix_outbox_digest_key", "team_id", "digest_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -186,6 +187,8 @@ class OutboxMessage(Base):
     # An attempt may have reached Slack without us knowing (its sender died, or the answer was lost):
     # look before sending. Cleared only when the row is marked sent.
     maybe_sent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Folded into a person's daily digest (status "folded"): the digest's key.
+    digest_key: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

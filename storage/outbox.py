@@ -19,6 +19,8 @@ SENT = "sent"
 DONE = "done"
 DEAD = "dead"
 CANCELLED = "cancelled"
+# Waiting in a person's daily digest (`digest_key`); sent with it.
+FOLDED = "folded"
 # Written on a row claimed again after its sender's lease ran out: it may already have been sent.
 LEASE_EXPIRED = "lease expired"
 
@@ -320,5 +322,54 @@ def recipients_queued(
                 OutboxMessage.created_at < until,
             )
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
+    )
+
+
+def fold(session: Session, *, row_id: int, owner: str, digest_key: str) -> bool:
+    """Moves a claimed row into a digest: it goes out with that digest, not on its own."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_fenced(row_id, owner))
+        .values(status=FOLDED, digest_key=digest_key, claimed_until=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def folded_into(session: Session, *, team_id: str, digest_key: str) -> list[OutboxMessage]:
+    """The rows waiting in a digest, in the order they came due."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.team_id == team_id,
+                OutboxMessage.digest_key == digest_key,
+                OutboxMessage.status == FOLDED,
+            )
+            .order_by(OutboxMessage.deliver_after, OutboxMessage.id)
+        )
+    )
+
+
+def settle_folded(
+    session: Session, *, team_id: str, digest_key: str, status: str, at: datetime, reason: str | None = None
+) -> int:
+    """The rows of a digest that went out (status sent) or had nothing left to say (cancelled)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.digest_key == digest_key,
+            OutboxMessage.status == FOLDED,
+        )
+        .values(status=status, sent_at=at if status == SENT else None, last_error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def status_of(session: Session, *, team_id: str, dedupe_key: str) -> str | None:
+    return session.scalar(
+        select(OutboxMessage.status).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key
         )
     )

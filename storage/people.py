@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from storage import upserts
-from storage.models import Person
+from storage.models import Person, PersonSettings
 
 
 def get(session: Session, *, team_id: str, user_id: str) -> Person | None:
@@ -42,3 +42,40 @@ def upsert(
 
 def forget(session: Session, *, team_id: str, user_id: str) -> None:
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
+
+
+def settings(session: Session, *, team_id: str, user_id: str) -> PersonSettings | None:
+    return session.get(PersonSettings, (team_id, user_id))
+
+
+def save_settings(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    work_days: list[int],
+    work_start: time,
+    work_end: time,
+    away_until: date | None,
+    digest: bool,
+    at: datetime,
+) -> None:
+    values = {
+        "team_id": team_id,
+        "user_id": user_id,
+        "work_days": work_days,
+        "work_start": work_start,
+        "work_end": work_end,
+        "away_until": away_until,
+        "digest": digest,
+        "updated_at": at,
+    }
+    upserts.upsert(
+        session, PersonSettings, keys=("team_id", "user_id"), values=values, update=list(values)[2:]
+    )
+
+
+def forget_settings(session: Session, *, team_id: str, user_id: str) -> None:
+    session.execute(
+        delete(PersonSettings).where(PersonSettings.team_id == team_id, PersonSettings.user_id == user_id)
+    )

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.hours import WorkingHours, zone_of
-from bot.services.people import PeopleService
+from bot.services.hours import zone_of
+from bot.services.people import PeopleService, schedule_in
 from bot.services.ports import DeliveryError
 from bot.services.workspaces import WorkspaceService
 from storage import channels as channels_store
@@ -165,12 +165,11 @@ class CelebrationService:
         self._clock = clock
         self._people = people
         self._workspaces = workspaces
-        self._hours = WorkingHours()
 
     def register(self, delivery: DeliveryService) -> None:
         delivery.register(POST, self.compose_post)
-        delivery.register(DM, self.compose_dm)
-        delivery.register(HEADS_UP, self.compose_heads_up)
+        delivery.register(DM, self.compose_dm, attention="waits")
+        delivery.register(HEADS_UP, self.compose_heads_up, attention="digest")
         delivery.add_planner(self.plan)
 
     # ---------------------------------------------------------------- who is in the celebrations channel
@@ -424,12 +423,12 @@ class CelebrationService:
         day_before = datetime.combine(
             posted_on - timedelta(days=1), post_at.timetz().replace(tzinfo=None), zone_of(tz)
         )
-        for teammate_id, teammate_tz in channels_store.members_with_zones(
+        for teammate_id, _ in channels_store.members_with_zones(
             session, team_id=team_id, channel_id=channel_id
         ):
             if teammate_id == celebration.user_id:
                 continue
-            at = self._hours.next_open(day_before, teammate_tz)
+            at = schedule_in(session, team_id=team_id, user_id=teammate_id).next_open(day_before)
             if at >= post_at:
                 continue  # no working hours before the celebration itself: the post will do
             planned += outbox_store.enqueue(

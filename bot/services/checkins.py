@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.hours import MORNING, WorkingHours, zone_of
-from bot.services.people import PeopleService
+from bot.services.hours import MORNING, Schedule, zone_of
+from bot.services.people import PeopleService, schedule_in
 from bot.services.ports import DeliveryError
 from bot.services.text import CleanText
 from storage import checkins as checkin_store
 from storage import outbox as outbox_store
-from storage import people as people_store
 from storage.db import SessionFactory, unit_of_work
 from storage.models import Checkin
 
@@ -180,25 +179,25 @@ class CheckinService:
         sessions: SessionFactory,
         clock: Clock,
         people: PeopleService,
-        hours: WorkingHours | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
-        self._hours = hours or WorkingHours()
 
     def register(self, delivery: DeliveryService) -> None:
-        delivery.register(NOTICE, self.compose)
+        # A check-in can wait for someone away, and join their daily digest.
+        delivery.register(NOTICE, self.compose, attention="digest")
         delivery.add_planner(self.plan_due)
 
     def make(self, request: CheckinRequest) -> MadeCheckin:
-        tz = self._tz(request.team_id, request.requester_id)
+        schedule = self._people.schedule(request.team_id, request.requester_id)
+        tz = schedule.tz
         with unit_of_work(self._sessions) as session:
             existing = checkin_store.find_by_key(
                 session, team_id=request.team_id, dedupe_key=request.dedupe_key
             )
             if existing is not None:
-                return MadeCheckin(checkin=self._view(existing, tz), tz=tz, duplicate=True)
+                return MadeCheckin(checkin=self._view(existing, schedule), tz=tz, duplicate=True)
         contact_name = (request.contact_name or "").strip() or None
         if not request.contact_user_id and not contact_name:
             raise NoContact()
@@ -235,7 +234,7 @@ class CheckinService:
                 )
                 if checkin is None:
                     raise CheckinNotFound()
-            return MadeCheckin(checkin=self._view(checkin, tz), tz=tz, duplicate=duplicate)
+            return MadeCheckin(checkin=self._view(checkin, schedule), tz=tz, duplicate=duplicate)
 
     def _check_contact(self, team_id: str, user_id: str) -> None:
         """The same rules as kudos and promises: a person who exists, is not a bot and is still here."""
@@ -248,11 +247,11 @@ class CheckinService:
         if gone:
             raise InactiveContact(user_id)
 
-    def occurrence_at(self, checkin: Checkin, occurrence: int, tz: str) -> datetime:
-        """Occurrence 1 is `start_date`; a weekend one moves to the next working morning."""
+    def occurrence_at(self, checkin: Checkin, occurrence: int, schedule: Schedule) -> datetime:
+        """Occurrence 1 is `start_date`; one on a day they do not work (or are away) moves to their
+        next working morning."""
         day = add_interval(checkin.start_date, checkin.every_unit, checkin.every_count * (occurrence - 1))
-        local = datetime.combine(day, checkin.local_time, zone_of(tz))
-        return self._hours.next_open(local, tz)
+        return schedule.next_open(datetime.combine(day, checkin.local_time, schedule.zone))
 
     def plan_due(self, session: Session, now: datetime) -> int:
         """Enqueues the latest occurrence that has come (one catch-up, not a pile) and moves on."""
@@ -260,14 +259,13 @@ class CheckinService:
         for checkin in self._active_pages(session):
             if checkin.requester_id is None:
                 continue
-            person = people_store.get(session, team_id=checkin.team_id, user_id=checkin.requester_id)
-            tz = person.tz if person else "UTC"
+            schedule = schedule_in(session, team_id=checkin.team_id, user_id=checkin.requester_id)
             occurrence = checkin.next_occurrence
-            if self.occurrence_at(checkin, occurrence, tz) > now:
+            if self.occurrence_at(checkin, occurrence, schedule) > now:
                 continue
-            while self.occurrence_at(checkin, occurrence + 1, tz) <= now and occurrence < 10_000:
+            while self.occurrence_at(checkin, occurrence + 1, schedule) <= now and occurrence < 10_000:
                 occurrence += 1
-            at = self.occurrence_at(checkin, occurrence, tz)
+            at = self.occurrence_at(checkin, occurrence, schedule)
             outbox_store.enqueue(
                 session,
                 team_id=checkin.team_id,
@@ -317,7 +315,7 @@ class CheckinService:
 
     def snooze(self, *, team_id: str, checkin_id: int, actor_id: str, token: str) -> datetime:
         checkin = self._owned(team_id, checkin_id, actor_id)
-        at = self._hours.next_morning(self._clock.now(), self._tz(team_id, actor_id))
+        at = self._people.schedule(team_id, actor_id).next_morning(self._clock.now())
         with unit_of_work(self._sessions) as session:
             outbox_store.enqueue(
                 session,
@@ -341,19 +339,19 @@ class CheckinService:
         return self.get(team_id=team_id, checkin_id=checkin_id)
 
     def active(self, *, team_id: str, user_id: str) -> tuple[list[CheckinView], str]:
-        tz = self._tz(team_id, user_id)
+        schedule = self._people.schedule(team_id, user_id)
         with unit_of_work(self._sessions) as session:
             return [
-                self._view(c, tz)
+                self._view(c, schedule)
                 for c in checkin_store.active_for(session, team_id=team_id, requester_id=user_id)
-            ], tz
+            ], schedule.tz
 
     def get(self, *, team_id: str, checkin_id: int) -> CheckinView:
         with unit_of_work(self._sessions) as session:
             checkin = checkin_store.get(session, team_id=team_id, checkin_id=checkin_id)
             if checkin is None:
                 raise CheckinNotFound()
-            return self._view(checkin, self._tz_cached(session, checkin))
+            return self._view(checkin, self._schedule_stored(session, checkin))
 
     def _owned(self, team_id: str, checkin_id: int, actor_id: str) -> CheckinView:
         checkin = self.get(team_id=team_id, checkin_id=checkin_id)
@@ -367,15 +365,12 @@ class CheckinService:
         return self._people.tz(team_id, user_id)
 
     @staticmethod
-    def _tz_cached(session: Session, checkin: Checkin) -> str:
-        person = (
-            people_store.get(session, team_id=checkin.team_id, user_id=checkin.requester_id)
-            if checkin.requester_id
-            else None
-        )
-        return person.tz if person else "UTC"
+    def _schedule_stored(session: Session, checkin: Checkin) -> Schedule:
+        if checkin.requester_id is None:
+            return Schedule()
+        return schedule_in(session, team_id=checkin.team_id, user_id=checkin.requester_id)
 
-    def _view(self, checkin: Checkin, tz: str) -> CheckinView:
+    def _view(self, checkin: Checkin, schedule: Schedule) -> CheckinView:
         return CheckinView(
             id=checkin.id,
             team_id=checkin.team_id,
@@ -386,6 +381,6 @@ class CheckinService:
             every_unit=checkin.every_unit,
             note=checkin.note,
             status=checkin.status,
-            next_at=self.occurrence_at(checkin, checkin.next_occurrence, tz),
+            next_at=self.occurrence_at(checkin, checkin.next_occurrence, schedule),
             last_done_at=checkin.last_done_at,
         )

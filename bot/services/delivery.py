@@ -15,8 +15,8 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -69,6 +69,39 @@ class Composer(Protocol):
 
 
 Planner = Callable[[Session, datetime], int]
+# How a kind of message treats a person's attention (see bot.services.attention).
+Attention = Literal["now", "waits", "digest"]
+DIGEST = "delivery.digest"
+
+
+@dataclass(frozen=True)
+class Held:
+    """The person is away: the message waits until then."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Folded:
+    """The message went into the person's digest (already written)."""
+
+    digest_key: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The day's messages for one person, each as its own composer made it, in the order they came due."""
+
+    day: date
+    items: tuple[object, ...]
+
+
+class AttentionRouter(Protocol):
+    def route(self, message: Outbound, attention: Attention, owner: str) -> Held | Folded | None:
+        """Held, folded (with the digest's row written), or None to send it now."""
+        ...
+
+
 # Run in the transaction that marks the row sent (or dead): what follows from it is written with it.
 SentHook = Callable[[Session, Outbound, PostedMessage], None]
 DeadHook = Callable[[Session, Outbound, DeliveryError], None]
@@ -81,6 +114,7 @@ class _Kind:
     composer: Composer
     on_sent: SentHook | None = None
     on_dead: DeadHook | None = None
+    attention: Callable[[Outbound], Attention] | None = None
 
 
 class OutboxSender(Protocol):
@@ -101,6 +135,7 @@ class TickReport:
     rescheduled: int = 0
     dead: int = 0
     cancelled: int = 0
+    folded: int = 0
     would_send: list[str] = field(default_factory=list)
 
 
@@ -115,8 +150,10 @@ class DeliveryService:
         lease: timedelta = LEASE,
         batch_size: int = BATCH_SIZE,
         max_attempts: int = MAX_ATTEMPTS,
+        attention: AttentionRouter | None = None,
     ) -> None:
         self._sessions = sessions
+        self._attention = attention
         self._clock = clock
         self._sender = sender
         self.owner = owner or f"sender-{uuid.uuid4().hex[:12]}"
@@ -128,6 +165,7 @@ class DeliveryService:
         self._planners: list[Planner] = []
         self._stopping = threading.Event()
         self._passes = threading.Lock()
+        self.register(DIGEST, self._compose_digest, on_sent=self._digest_sent)
 
     def register(
         self,
@@ -136,8 +174,12 @@ class DeliveryService:
         *,
         on_sent: SentHook | None = None,
         on_dead: DeadHook | None = None,
+        attention: Attention | Callable[[Outbound], Attention] = "now",
     ) -> None:
-        self._kinds[kind] = _Kind(composer, on_sent, on_dead)
+        """`attention`: how a message of this kind treats the person it is for (see Attention), or a
+        function deciding it row by row."""
+        rule = attention if callable(attention) else _always(attention)
+        self._kinds[kind] = _Kind(composer, on_sent, on_dead, rule)
 
     def register_task(self, kind: str, task: Task) -> None:
         self._tasks[kind] = task
@@ -239,6 +281,15 @@ class DeliveryService:
             self._carry_out(task, message, now, report)
             return
         kind = self._kinds.get(message.kind)
+        if kind is not None and kind.attention is not None and self._attention is not None:
+            routed = self._attention.route(message, kind.attention(message), self.owner)
+            if isinstance(routed, Held):
+                self._reschedule(message, routed.until, "away", message.attempts, maybe_sent=False)
+                report.rescheduled += 1
+                return
+            if isinstance(routed, Folded):
+                report.folded += 1
+                return
 
         def compose() -> object | None:
             if kind is None:
@@ -385,6 +436,51 @@ class DeliveryService:
             if view is not None:
                 report.would_send.append(self._sender.describe(message, view))
         return report
+
+    def _compose_digest(self, message: Outbound) -> Digest | None:
+        """Every message folded into this digest, composed as of now; those with nothing left to say
+        (a promise kept meanwhile) drop out. Nothing left at all: no digest."""
+        with unit_of_work(self._sessions) as session:
+            folded = [
+                _outbound(row)
+                for row in outbox_store.folded_into(
+                    session, team_id=message.team_id, digest_key=message.dedupe_key
+                )
+            ]
+        items = []
+        now = self._clock.now()
+        for item in folded:
+            if item.expires_at is not None and now > item.expires_at:
+                continue  # its moment passed while it waited (a heads-up for a party already under way)
+            kind = self._kinds.get(item.kind)
+            view = kind.composer(item) if kind is not None else None
+            if view is not None:
+                items.append(view)
+        if items:
+            return Digest(day=date.fromisoformat(str(message.payload["day"])), items=tuple(items))
+        with unit_of_work(self._sessions) as session:
+            outbox_store.settle_folded(
+                session,
+                team_id=message.team_id,
+                digest_key=message.dedupe_key,
+                status=outbox_store.CANCELLED,
+                at=self._clock.now(),
+                reason="no longer relevant",
+            )
+        return None
+
+    def _digest_sent(self, session: Session, message: Outbound, posted: PostedMessage) -> None:
+        outbox_store.settle_folded(
+            session,
+            team_id=message.team_id,
+            digest_key=message.dedupe_key,
+            status=outbox_store.SENT,
+            at=self._clock.now(),
+        )
+
+
+def _always(attention: Attention) -> Callable[[Outbound], Attention]:
+    return lambda _: attention
 
 
 def backoff(attempts: int) -> timedelta:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MORNING = time(9, 0)
@@ -41,6 +41,41 @@ class WorkingHours:
             if candidate.weekday() in self.weekdays:
                 return datetime.combine(candidate, self.start, zone).astimezone(UTC)
         raise ValueError("no working day in a week")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One person's time: their zone, their working days and hours, and an absence. Every message
+    that can wait for a person is timed by it."""
+
+    tz: str = "UTC"
+    hours: WorkingHours = WorkingHours()
+    away_until: date | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.tz)
+
+    def back_at(self) -> datetime | None:
+        """When an absence ends (the start of the day after it), or None without one."""
+        if self.away_until is None:
+            return None
+        return datetime.combine(self.away_until + timedelta(days=1), time(0), self.zone).astimezone(UTC)
+
+    def next_open(self, at: datetime) -> datetime:
+        """`at` if it falls in their working hours and they are not away; else the next such moment."""
+        back = self.back_at()
+        return self.hours.next_open(max(at, back) if back else at, self.tz)
+
+    def next_morning(self, after: datetime) -> datetime:
+        """The start of their first working day after the local day of `after`, once they are back."""
+        morning = self.hours.next_morning(after, self.tz)
+        back = self.back_at()
+        return self.hours.next_open(back, self.tz) if back and morning < back else morning
+
+    def is_away(self, at: datetime) -> bool:
+        back = self.back_at()
+        return back is not None and at < back
 
 
 def zone_of(tz: str) -> ZoneInfo:

@@ -112,3 +112,8 @@ def recap(channel_id: str, week: str) -> str:
 
 def recap_chart(channel_id: str, week: str) -> str:
     return f"{recap(channel_id, week)}:chart"
+
+
+def digest(user_id: str, day: str) -> str:
+    """One digest per person per working day (`2026-11-23`)."""
+    return f"digest:{user_id}:{day}"

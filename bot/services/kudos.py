@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.hours import WorkingHours, zone_of
+from bot.services.hours import zone_of
 from bot.services.people import PeopleService
 from bot.services.ports import (
     CANNOT_POST_REASONS,
@@ -249,19 +249,18 @@ class KudosService:
         people: PeopleService,
         workspaces: WorkspaceService,
         messenger: Messenger,
-        hours: WorkingHours | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
         self._workspaces = workspaces
         self._messenger = messenger
-        self._hours = hours or WorkingHours()
 
     def register(self, delivery: DeliveryService) -> None:
         """The outbox kinds and recorded work this service owns."""
         delivery.register(POST, self.compose_post, on_sent=self._posted, on_dead=self._not_posted)
-        delivery.register(DM, self.compose_dm)
+        # Kudos to someone away waits for them; with a digest, it comes in it.
+        delivery.register(DM, self.compose_dm, attention="digest")
         delivery.register(REPLY, self.compose_reply)
         delivery.register(WITHDRAWAL, self.compose_withdrawal)
         delivery.register_task(REQUEST, self._give_recorded_request)
@@ -284,7 +283,7 @@ class KudosService:
         # Zones first: looking people up may call the platform, never inside the transaction below.
         day = now.astimezone(self._zone(request.team_id, request.giver_id)).date()
         dm_at = {
-            user_id: self._hours.next_open(now, self._zone(request.team_id, user_id).key).isoformat()
+            user_id: self._people.schedule(request.team_id, user_id).next_open(now).isoformat()
             for user_id in recipients
         }
         payload: dict[str, Any] = {

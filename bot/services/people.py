@@ -1,10 +1,15 @@
-"""People as the services see them: timezone and status, cached from the platform's directory."""
+"""People as the services see them: timezone and status, cached from the platform's directory, and
+how and when they want to hear from ExtraMile (their working days and hours, an absence, a digest)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.services.hours import Schedule, WorkingHours
 from bot.services.ports import DeliveryError, Directory, PersonInfo
 from bot.services.recent import Recent
 from bot.services.text import clean
@@ -13,6 +18,63 @@ from storage import people as people_store
 from storage.db import SessionFactory, unit_of_work
 
 CACHE_FOR = timedelta(hours=12)
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class Preferences(BaseModel):
+    """A person's own settings; the defaults are everybody's until they change them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    work_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday is 0
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    away_until: date | None = None
+    # Reminders that can wait come as one DM at the start of the working day.
+    digest: bool = False
+
+    @field_validator("work_days")
+    @classmethod
+    def _some_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        days = tuple(sorted(set(value)))
+        if not days or not all(0 <= day <= 6 for day in days):
+            raise ValueError("pick at least one working day")
+        return days
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> Preferences:
+        if self.work_start >= self.work_end:
+            raise ValueError("the working day has to end after it starts")
+        return self
+
+    def schedule(self, tz: str) -> Schedule:
+        return Schedule(
+            tz=tz,
+            hours=WorkingHours(start=self.work_start, end=self.work_end, weekdays=frozenset(self.work_days)),
+            away_until=self.away_until,
+        )
+
+
+def preferences_in(session: Session, *, team_id: str, user_id: str) -> Preferences:
+    """A person's preferences, read in the caller's transaction (planners cannot call the platform)."""
+    row = people_store.settings(session, team_id=team_id, user_id=user_id)
+    if row is None:
+        return Preferences()
+    return Preferences(
+        work_days=tuple(row.work_days),
+        work_start=row.work_start,
+        work_end=row.work_end,
+        away_until=row.away_until,
+        digest=row.digest,
+    )
+
+
+def schedule_in(session: Session, *, team_id: str, user_id: str) -> Schedule:
+    """A person's schedule from what is stored: their cached zone (UTC until known) and preferences."""
+    person = people_store.get(session, team_id=team_id, user_id=user_id)
+    return preferences_in(session, team_id=team_id, user_id=user_id).schedule(person.tz if person else "UTC")
+
+
 # On top of the database cache: a burst of requests about the same people reads it once.
 REMEMBERED_FOR = timedelta(seconds=10)
 
@@ -23,6 +85,7 @@ class PeopleService:
         self._clock = clock
         self._directory = directory
         self._recent: Recent[tuple[str, str], PersonInfo] = Recent(clock, REMEMBERED_FOR)
+        self._preferences: Recent[tuple[str, str], Preferences] = Recent(clock, REMEMBERED_FOR)
 
     def get(self, team_id: str, user_id: str) -> PersonInfo:
         """From the cache while fresh, else from the directory. When the directory fails (a rate
@@ -63,6 +126,32 @@ class PeopleService:
             return self.get(team_id, user_id).tz
         except DeliveryError:
             return "UTC"
+
+    def preferences(self, team_id: str, user_id: str) -> Preferences:
+        def read() -> Preferences:
+            with unit_of_work(self._sessions) as session:
+                return preferences_in(session, team_id=team_id, user_id=user_id)
+
+        return self._preferences.get_or_load((team_id, user_id), read)
+
+    def save_preferences(self, team_id: str, user_id: str, preferences: Preferences) -> None:
+        with unit_of_work(self._sessions) as session:
+            people_store.save_settings(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                work_days=list(preferences.work_days),
+                work_start=preferences.work_start,
+                work_end=preferences.work_end,
+                away_until=preferences.away_until,
+                digest=preferences.digest,
+                at=self._clock.now(),
+            )
+        self._preferences.forget((team_id, user_id))
+
+    def schedule(self, team_id: str, user_id: str) -> Schedule:
+        """When a message can reach this person: their zone, hours and absence."""
+        return self.preferences(team_id, user_id).schedule(self.tz(team_id, user_id))
 
     def sort_out(self, team_id: str, user_ids: tuple[str, ...]) -> tuple[list[str], list[str]]:
         """(bots, people who are gone) among `user_ids`. A platform hiccup is raised as DeliveryError,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,14 +18,13 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.services import keys
-from bot.services.delivery import DeliveryService, Outbound
+from bot.services.delivery import Attention, DeliveryService, Outbound
 from bot.services.due_dates import MAX_AHEAD, Due, DueDateError, TooFarAhead, split_due
-from bot.services.hours import WorkingHours, zone_of
-from bot.services.people import PeopleService
+from bot.services.hours import Schedule
+from bot.services.people import PeopleService, schedule_in
 from bot.services.ports import DeliveryError
 from bot.services.text import CleanText, clean
 from storage import outbox as outbox_store
-from storage import people as people_store
 from storage import promises as promise_store
 from storage.db import SessionFactory, unit_of_work
 from storage.models import Promise
@@ -100,6 +99,8 @@ class PromiseNotice:
     reader_tz: str
     nudge: int = 0
     thread_ts: str | None = None
+    # The promiser is away until this day: the people waiting are told, so silence is not a mystery.
+    promiser_away_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -204,15 +205,13 @@ class PromiseService:
         sessions: SessionFactory,
         clock: Clock,
         people: PeopleService,
-        hours: WorkingHours | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._people = people
-        self._hours = hours or WorkingHours()
 
     def register(self, delivery: DeliveryService) -> None:
-        delivery.register(NOTICE, self.compose)
+        delivery.register(NOTICE, self.compose, attention=attention)
         delivery.add_planner(self.plan_nudges)
 
     # ---------------------------------------------------------------- making a promise
@@ -234,7 +233,8 @@ class PromiseService:
         promisee_ids = self._promisees(request)
         what, due = self._what_and_when(request, promiser_tz)
         now = self._clock.now()
-        promisee_tzs = {user_id: self._tz(request.team_id, user_id) for user_id in promisee_ids}
+        promisees = {user_id: self._people.schedule(request.team_id, user_id) for user_id in promisee_ids}
+        promiser = self._people.schedule(request.team_id, request.promiser_id)
         with unit_of_work(self._sessions) as session:
             promise = promise_store.insert(
                 session,
@@ -258,13 +258,13 @@ class PromiseService:
                 )
                 return MadePromise(promise=_view(_require(again)), promiser_tz=promiser_tz, duplicate=True)
             view = _view(promise)
-            for user_id, tz in promisee_tzs.items():
+            for user_id, schedule in promisees.items():
                 self._enqueue(
-                    session, view, "heard", user_id, self._hours.next_open(now, tz), key=f"heard:{user_id}"
+                    session, view, "heard", user_id, schedule.next_open(now), key=f"heard:{user_id}"
                 )
             if request.confirm:
                 self._enqueue(session, view, "made", request.promiser_id, now)
-            self._plan_reminders(session, view, promiser_tz, now)
+            self._plan_reminders(session, view, promiser, now)
         return MadePromise(promise=view, promiser_tz=promiser_tz)
 
     def _promisees(self, request: PromiseRequest) -> tuple[str, ...]:
@@ -306,17 +306,19 @@ class PromiseService:
             raise WhatTooLong(len(what))
         return what, due
 
-    def _plan_reminders(self, session: Session, promise: PromiseView, tz: str, now: datetime) -> None:
+    def _plan_reminders(
+        self, session: Session, promise: PromiseView, promiser: Schedule, now: datetime
+    ) -> None:
         """The reminders before and at the due time of this version of the promise."""
         if promise.promiser_id is None:
             return
         if promise.date_only:
             # The morning of the day it is due, in the promiser's zone.
-            due_day = promise.due_at.astimezone(zone_of(tz)).date()
-            before = self._hours.next_open(datetime.combine(due_day, time(0), zone_of(tz)), tz)
+            due_day = promise.due_at.astimezone(promiser.zone).date()
+            before = promiser.next_open(datetime.combine(due_day, time(0), promiser.zone))
             before = min(before, promise.due_at - timedelta(minutes=1))
         else:
-            before = self._hours.next_open(promise.due_at - REMINDER_LEAD, tz)
+            before = promiser.next_open(promise.due_at - REMINDER_LEAD)
         if now < before < promise.due_at:
             self._enqueue(session, promise, "before", promise.promiser_id, before, versioned=True)
         # The due time is one the person chose: it is kept exactly, working hours or not.
@@ -334,10 +336,13 @@ class PromiseService:
         versioned: bool = False,
         nudge: int = 0,
         thread_ts: str | None = None,
+        exact: bool = False,
     ) -> bool:
         suffix = key or stage
         dedupe_key = keys.promise_message(promise.id, suffix, version=promise.version if versioned else None)
         payload: dict[str, object] = {"promise_id": promise.id, "stage": stage, "version": promise.version}
+        if exact:
+            payload["exact"] = True
         if nudge:
             payload["nudge"] = nudge
         if thread_ts:
@@ -368,7 +373,7 @@ class PromiseService:
         self, team_id: str, promise_id: int, actor_id: str, status: str, note: str | None
     ) -> PromiseView:
         promise = self._owned(team_id, promise_id, actor_id)
-        tzs = {user_id: self._tz(team_id, user_id) for user_id in promise.promisee_ids}
+        promisees = {user_id: self._people.schedule(team_id, user_id) for user_id in promise.promisee_ids}
         now = self._clock.now()
         with unit_of_work(self._sessions) as session:
             if not promise_store.close(
@@ -380,9 +385,9 @@ class PromiseService:
             )
             closed = _view(_require(promise_store.get(session, team_id=team_id, promise_id=promise_id)))
             stage: Stage = "done" if status == promise_store.DONE else "cancelled"
-            for user_id, tz in tzs.items():
+            for user_id, schedule in promisees.items():
                 self._enqueue(
-                    session, closed, stage, user_id, self._hours.next_open(now, tz), key=f"closed:{user_id}"
+                    session, closed, stage, user_id, schedule.next_open(now), key=f"closed:{user_id}"
                 )
         return closed
 
@@ -397,10 +402,12 @@ class PromiseService:
         at = (
             now + timedelta(hours=1)
             if until == "hour"
-            else self._hours.next_morning(now, self._tz(team_id, actor_id))
+            else self._people.schedule(team_id, actor_id).next_morning(now)
         )
         with unit_of_work(self._sessions) as session:
-            self._enqueue(session, promise, "snooze", actor_id, at, key=f"snooze:{token}")
+            self._enqueue(
+                session, promise, "snooze", actor_id, at, key=f"snooze:{token}", exact=until == "hour"
+            )
         return at
 
     def still_on_it(
@@ -418,7 +425,8 @@ class PromiseService:
             raise BadDueDate(_past(new_due_at), tz)
         if new_due_at - now > MAX_AHEAD:
             raise BadDueDate(TooFarAhead(new_due_at.isoformat()), tz)
-        tzs = {user_id: self._tz(team_id, user_id) for user_id in promise.promisee_ids}
+        promisees = {user_id: self._people.schedule(team_id, user_id) for user_id in promise.promisee_ids}
+        promiser = self._people.schedule(team_id, actor_id)
         with unit_of_work(self._sessions) as session:
             if not promise_store.reschedule(
                 session,
@@ -443,7 +451,7 @@ class PromiseService:
                 session, team_id=team_id, key_prefix=keys.promise_snoozes(promise_id), reason="new ETA"
             )
             updated = _view(_require(promise_store.get(session, team_id=team_id, promise_id=promise_id)))
-            self._plan_reminders(session, updated, tz, now)
+            self._plan_reminders(session, updated, promiser, now)
             if updated.origin_channel_id and updated.origin_ts:
                 # Where the request was made, so everybody who saw it sees the update.
                 self._enqueue(
@@ -457,13 +465,13 @@ class PromiseService:
                     thread_ts=updated.origin_ts,
                 )
             else:
-                for user_id, user_tz in tzs.items():
+                for user_id, schedule in promisees.items():
                     self._enqueue(
                         session,
                         updated,
                         "eta",
                         user_id,
-                        self._hours.next_open(now, user_tz),
+                        schedule.next_open(now),
                         key=f"eta:{user_id}",
                         versioned=True,
                     )
@@ -519,6 +527,11 @@ class PromiseService:
         thread_ts = message.payload.get("thread_ts")
         # A thread has many readers: the renderer lets the platform show each their own time.
         reader_tz = "UTC" if thread_ts else self._tz(message.team_id, message.recipient_id)
+        away_until = None
+        if promise.promiser_id and message.recipient_id != promise.promiser_id:
+            schedule = self._people.schedule(message.team_id, promise.promiser_id)
+            if schedule.is_away(self._clock.now()):
+                away_until = schedule.away_until
         return PromiseNotice(
             promise=promise,
             stage=stage,
@@ -526,6 +539,7 @@ class PromiseService:
             reader_tz=reader_tz,
             nudge=int(message.payload.get("nudge", 0)),
             thread_ts=thread_ts,
+            promiser_away_until=away_until,
         )
 
     def plan_nudges(self, session: Session, now: datetime) -> int:
@@ -536,12 +550,11 @@ class PromiseService:
         ):
             if promise.promiser_id is None:
                 continue
-            person = people_store.get(session, team_id=promise.team_id, user_id=promise.promiser_id)
-            tz = person.tz if person else "UTC"
+            promiser = schedule_in(session, team_id=promise.team_id, user_id=promise.promiser_id)
             latest: tuple[int, datetime] | None = None
             at = promise.due_at
             for n in range(1, 500):
-                at = self._hours.next_morning(at, tz) if n <= DAILY_NUDGES else at + timedelta(days=7)
+                at = promiser.next_morning(at) if n <= DAILY_NUDGES else at + timedelta(days=7)
                 if at > now:
                     break
                 latest = (n, at)
@@ -575,6 +588,18 @@ class PromiseService:
 
 
 PAGE = 500
+
+
+def attention(message: Outbound) -> Attention:
+    """A confirmation comes at once. Word to the people waiting, and reminders tied to a time (the
+    heads-up before it is due, the due time, an hour's snooze), wait while the reader is away. Morning
+    nudges can also join the reader's digest."""
+    stage = message.payload.get("stage")
+    if stage == "made":
+        return "now"
+    if stage == "nudge" or (stage == "snooze" and not message.payload.get("exact")):
+        return "digest"
+    return "waits"
 
 
 def _pages(fetch: Callable[[int], list[Promise]]) -> Iterator[Promise]:

@@ -18,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
 from bot.services.checkins import CheckinNotice
-from bot.services.delivery import Outbound
+from bot.services.delivery import Digest, Outbound
 from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.ports import UNVERIFIED, DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
@@ -32,8 +32,31 @@ OUTBOX_EVENT = "extramile_outbox"
 # Clocks differ between replicas and Slack: look a little before the first claim.
 CLOCK_SKEW = timedelta(minutes=2)
 
+# A Slack message holds at most 50 blocks.
+MAX_BLOCKS = 50
+
+
+def _digest(digest: Digest) -> Rendered:
+    """The day's messages as one: each as it would have come, one after another."""
+    count = len(digest.items)
+    header = f"Good morning! {count} thing{'s' if count != 1 else ''} from ExtraMile for today:"
+    block_list: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": header}}]
+    shown = 0
+    for item in digest.items:
+        _, item_blocks = render(item)
+        if len(block_list) + len(item_blocks) + 2 > MAX_BLOCKS:
+            break
+        block_list += [{"type": "divider"}, *item_blocks]
+        shown += 1
+    if shown < count:
+        more = f"…and {count - shown} more. `/promise list` shows your open loops."
+        block_list.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    return header, block_list
+
+
 # Every kind of view a composer returns, and how it looks in Slack.
 RENDERERS: dict[type, Callable[[Any], Rendered]] = {
+    Digest: _digest,
     KudosPost: lambda post: blocks.kudos_announcement(post.kudos),
     KudosView: blocks.kudos_recipient_dm,
     KudosReply: blocks.kudos_reply,

@@ -145,6 +145,21 @@ def notice(item: PromiseNotice) -> Rendered:
     due = when(promise.due_at, tz)
     what = f"*{escape(promise.what)}*"
     promiser = f"<@{promise.promiser_id}>" if promise.promiser_id else "A former colleague"
+    back = item.promiser_away_until
+    away = (
+        [
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{promiser} is away until {back:%a} {back.day} {back:%b}, "
+                        "so an answer may take a little longer."
+                    )
+                ]
+            )
+        ]
+        if back
+        else []
+    )
     about = (
         [
             ContextBlock(
@@ -160,7 +175,7 @@ def notice(item: PromiseNotice) -> Rendered:
         case "heard":
             text = f"{promiser} will get back to you about {what} by {due} (your time)."
             return text, block_dicts(
-                SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *about
+                SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *away, *about
             )
         case "before":
             text = f"Coming up: {_waiting(promise)} is waiting on {what} (due {due})."
@@ -174,7 +189,7 @@ def notice(item: PromiseNotice) -> Rendered:
             else:
                 text = f"{promiser} is still on {what}: the new ETA is {due} (your time)."
             return text, block_dicts(
-                SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {text}"))
+                SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {text}")), *away
             )
         case "done":
             text = f"{promiser} got back to you about {what}: done, {_lateness(promise.late_by)}."
