@@ -11,11 +11,13 @@ from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
 from bot.lifecycle import Lifecycle
+from bot.services.administration import AdministrationService
 from bot.services.attention import Attentive
 from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.due_dates import warm_up as warm_up_due_dates
+from bot.services.home import HomeService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
@@ -74,6 +76,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     recaps = RecapService(
         sessions=sessions, clock=clock, people=people, workspaces=workspaces, celebrations=celebrations
     )
+    directory = SlackDirectory(client)
+    administration = AdministrationService(
+        people=people, workspaces=workspaces, celebrations=celebrations, directory=directory
+    )
+    home = HomeService(
+        sessions=sessions,
+        people=people,
+        workspaces=workspaces,
+        promises=promises,
+        checkins=checkins,
+        celebrations=celebrations,
+        administration=administration,
+    )
     # Every kind of outbox row and its composer, planner or work, registered here and only here.
     for service in (kudos, promises, checkins, welcomes, celebrations, recaps):
         service.register(delivery)
@@ -85,6 +100,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         welcomes=welcomes,
         celebrations=celebrations,
         recaps=recaps,
+        home=home,
+        administration=administration,
         privacy=PrivacyService(sessions=sessions, clock=clock),
         delivery=delivery,
         clock=clock,

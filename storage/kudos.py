@@ -297,3 +297,21 @@ def anonymise_giver(session: Session, *, team_id: str, giver_id: str) -> int:
         update(Kudos).where(Kudos.team_id == team_id, Kudos.giver_id == giver_id).values(giver_id=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def received(session: Session, *, team_id: str, user_id: str, limit: int) -> tuple[int, list[Kudos]]:
+    """How many standing kudos a person received, and the latest few."""
+    standing = (
+        select(Kudos.id)
+        .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
+        .where(Kudos.team_id == team_id, KudosRecipient.user_id == user_id, Kudos.status == POSTED)
+    )
+    total = session.scalar(select(func.count()).select_from(standing.subquery())) or 0
+    latest = session.scalars(
+        select(Kudos)
+        .where(Kudos.id.in_(standing))
+        .order_by(Kudos.created_at.desc(), Kudos.id.desc())
+        .limit(limit)
+        .options(selectinload(Kudos.recipients), selectinload(Kudos.values))
+    )
+    return total, list(latest)

@@ -82,6 +82,7 @@ class Person(Base):
     is_bot: Mapped[bool] = mapped_column(default=False)
     is_deleted: Mapped[bool] = mapped_column(default=False)
     is_guest: Mapped[bool] = mapped_column(default=False)
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

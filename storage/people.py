@@ -25,6 +25,7 @@ def upsert(
     is_bot: bool,
     is_deleted: bool,
     is_guest: bool,
+    is_admin: bool = False,
     refreshed_at: datetime,
 ) -> None:
     values = {
@@ -35,6 +36,7 @@ def upsert(
         "is_bot": is_bot,
         "is_deleted": is_deleted,
         "is_guest": is_guest,
+        "is_admin": is_admin,
         "refreshed_at": refreshed_at,
     }
     upserts.upsert(session, Person, keys=("team_id", "user_id"), values=values, update=list(values)[2:])

@@ -13,9 +13,12 @@ from slack_bolt import BoltRequest, BoltResponse
 from bot.app import ExtraMile
 from bot.services.celebrations import SharedDates
 from bot.services.checkins import CheckinNotice, CheckinView, MadeCheckin
+from bot.services.home import HomeView
+from bot.services.people import Preferences
 from bot.services.promises import MadePromise, PromiseNotice, PromiseView
 from bot.services.welcomes import WelcomeNotice
-from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks
+from bot.services.workspaces import WorkspaceSettings
+from handlers.slack import admin_blocks, blocks, checkin_blocks, home_blocks, people_blocks, promise_blocks
 from handlers.slack.manifest import build_manifest, manifest_yaml
 from tests.conftest import Harness, payload
 
@@ -95,7 +98,25 @@ def _every_view() -> list[dict[str, Any]]:
             author_id=None, context_link=None, channel_id=None, message_ts=None, initial=at
         ),
         people_blocks.dates_modal(SharedDates(birthday=None, start_date=None)),
+        home_blocks.preferences_modal(Preferences()),
+        admin_blocks.settings_modal(WorkspaceSettings(team_id="T0001")),
     ]
+
+
+def _sample_home(promise: PromiseView, checkin: CheckinView) -> HomeView:
+    return HomeView(
+        team_id="T0001",
+        user_id="U0GIVER",
+        tz="UTC",
+        my_promises=[promise],
+        owed_to_me=[],
+        checkins=[checkin],
+        kudos_received=0,
+        recent_kudos=[],
+        dates=SharedDates(birthday=None, start_date=None),
+        preferences=Preferences(),
+        is_admin=True,
+    )
 
 
 def _every_action_id() -> set[str]:
@@ -132,6 +153,7 @@ def _every_action_id() -> set[str]:
         )
         for stage in ("dm", "channel", "wave", "channel_welcome")
     ]
+    rendered.append(("", home_blocks.home(_sample_home(promise, checkin))["blocks"]))
     found: set[str] = set()
     for _, block_list in rendered:
         for block in block_list:

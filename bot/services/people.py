@@ -105,6 +105,7 @@ class PeopleService:
                     is_bot=row.is_bot,
                     is_deleted=row.is_deleted,
                     is_guest=row.is_guest,
+                    is_admin=row.is_admin,
                 )
                 if row is not None
                 else None
@@ -184,6 +185,7 @@ class PeopleService:
                 is_bot=person.is_bot,
                 is_deleted=person.is_deleted,
                 is_guest=person.is_guest,
+                is_admin=person.is_admin,
                 refreshed_at=self._clock.now(),
             )
         self._recent.forget((person.team_id, person.user_id))

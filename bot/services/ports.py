@@ -90,6 +90,8 @@ class PersonInfo:
     is_bot: bool
     is_deleted: bool
     is_guest: bool = False
+    # A workspace admin or owner (who may change ExtraMile's settings).
+    is_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,12 @@ class Directory(Protocol):
     def group_members(self, team_id: str, group_id: str) -> list[str]: ...
 
     def channel_members(self, team_id: str, channel_id: str) -> list[str]: ...
+
+    def can_post(self, team_id: str, channel_id: str) -> bool:
+        """Whether the bot is in the channel; DeliveryError when the platform cannot say now."""
+        ...
+
+    def custom_emoji(self, team_id: str) -> set[str]: ...
 
 
 class Messenger(Protocol):

@@ -69,6 +69,17 @@ def _button(text: str, action_id: str, checkin: CheckinView, style: str | None =
     return ButtonElement(text=text, action_id=action_id, value=str(checkin.id), style=style)
 
 
+def reminder_buttons(checkin: CheckinView) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"checkin_actions_{checkin.id}",
+        elements=[
+            _button("Done", DONE, checkin, "primary"),
+            _button("Tomorrow morning", SNOOZE, checkin),
+            _button("Skip this time", SKIP, checkin),
+        ],
+    )
+
+
 def confirmation(made: MadeCheckin) -> Rendered:
     checkin = made.checkin
     text = f"Done. I'll nudge you to check in with {who(checkin)} {every(checkin)}, starting {when(checkin.next_at, made.tz)} (your time)."
@@ -88,16 +99,7 @@ def notice(item: CheckinNotice) -> Rendered:
     if checkin.note:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=quote(checkin.note))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"You asked for this {every(checkin)}.")]))
-    blocks.append(
-        ActionsBlock(
-            block_id=f"checkin_actions_{checkin.id}",
-            elements=[
-                _button("Done", DONE, checkin, "primary"),
-                _button("Tomorrow morning", SNOOZE, checkin),
-                _button("Skip this time", SKIP, checkin),
-            ],
-        )
-    )
+    blocks.append(reminder_buttons(checkin))
     return text, block_dicts(*blocks)
 
 

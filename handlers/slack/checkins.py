@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.services.checkins import CheckinRefused, CheckinRequest
 from handlers.slack import checkin_blocks, parse
 from handlers.slack.container import services_of
+from handlers.slack.home import from_home, publish_home
 from handlers.slack.replies import ack_with, replace_with, tell_privately
 
 
@@ -64,7 +66,12 @@ def _stop_command(ack: Ack, services: Any, team_id: str, user_id: str, who: str)
 
 
 def on_checkin_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
 ) -> None:
     services = services_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -96,7 +103,10 @@ def on_checkin_button(
         tell_privately(respond, checkin_blocks.refusal(error))
         return
     ack()  # after the change is recorded: a 200 means it happened
-    replace_with(respond, rendered)
+    if from_home(body):
+        publish_home(services, client, team_id, user_id)
+    else:
+        replace_with(respond, rendered)
 
 
 def register(app: App) -> None:

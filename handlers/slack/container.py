@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.clock import Clock
+from bot.services.administration import AdministrationService
 from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
+from bot.services.home import HomeService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
@@ -32,6 +34,8 @@ class Services:
     welcomes: WelcomeService
     celebrations: CelebrationService
     recaps: RecapService
+    home: HomeService
+    administration: AdministrationService
     privacy: PrivacyService
     delivery: DeliveryService
     clock: Clock

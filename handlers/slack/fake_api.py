@@ -101,6 +101,7 @@ class _User:
     is_restricted: bool
     email: str | None
     bot_id: str | None = None
+    is_admin: bool = False
 
 
 @dataclass
@@ -257,6 +258,7 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "usergroups.users.list": self._usergroups_users_list,
+            "emoji.list": self._emoji_list,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
@@ -264,6 +266,7 @@ class FakeSlack:
         self._files: dict[str, dict[str, Any]] = {}
         self._file_seq = itertools.count(1)
         self._upload_failures = 0
+        self._custom_emoji: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -359,6 +362,7 @@ class FakeSlack:
         deleted: bool = False,
         is_restricted: bool = False,
         email: str | None = None,
+        is_admin: bool = False,
     ) -> None:
         ZoneInfo(tz)  # fail at setup time, not inside a request, on a bad zone name
         user = _User(
@@ -371,6 +375,7 @@ class FakeSlack:
             is_restricted=is_restricted,
             email=email,
             bot_id=("B" + user_id[1:]) if is_bot else None,
+            is_admin=is_admin,
         )
         with self._lock:
             self._users[user_id] = user
@@ -396,6 +401,10 @@ class FakeSlack:
     def add_usergroup(self, usergroup_id: str, handle: str, user_ids: list[str]) -> None:
         with self._lock:
             self._usergroups[usergroup_id] = (handle, list(user_ids))
+
+    def add_custom_emoji(self, name: str) -> None:
+        with self._lock:
+            self._custom_emoji[name] = f"https://emoji.slack-edge.com/{self.team_id}/{name}/0.png"
 
     def fail_next_upload(self, *, times: int = 1) -> None:
         """The next `times` uploads of file bytes (step 2 of the upload flow) answer HTTP 500."""
@@ -593,7 +602,7 @@ class FakeSlack:
             "tz_label": label,
             "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
             "profile": profile,
-            "is_admin": False,
+            "is_admin": user.is_admin,
             "is_owner": False,
             "is_primary_owner": False,
             "is_restricted": user.is_restricted,
@@ -997,6 +1006,9 @@ class FakeSlack:
             view_id = self._generate_view_id()
             self._home_views[user_id] = view_id
         return _ok(view=copy.deepcopy(self._new_view(view, view_id=view_id, root_view_id=view_id)))
+
+    def _emoji_list(self, params: dict[str, Any]) -> _Reply:
+        return _ok(emoji=dict(self._custom_emoji))
 
     def _files_get_upload_url_external(self, params: dict[str, Any]) -> _Reply:
         filename = _str_param(params, "filename")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.services.ports import DeliveryError
-from handlers.slack import blocks, checkins, kudos, people, promises, recaps
+from handlers.slack import admin, blocks, checkins, home, kudos, people, promises, recaps
 from handlers.slack.container import CONTEXT_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ def register(app: App, services: Services) -> None:
     checkins.register(app)
     people.register(app)
     recaps.register(app)
+    home.register(app)
+    admin.register(app)
     app.error(on_error)
 
 

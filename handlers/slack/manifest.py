@@ -71,6 +71,8 @@ BOT_EVENTS = [
     "member_left_channel",
     "reaction_added",
     "reaction_removed",
+    # Each person's Home tab, published when they open it.
+    "app_home_opened",
     # Channel messages are subscribed to only to see deletions (a deleted message loses its reaction kudos).
     "message.channels",
     "message.groups",
@@ -93,6 +95,8 @@ BOT_SCOPES = [
     "users:read.email",
     # The weekly recap's chart (and exports) are uploaded with Slack's upload flow.
     "files:write",
+    # The settings form checks that a kudos emoji exists among the workspace's own.
+    "emoji:read",
 ]
 
 
@@ -109,7 +113,7 @@ def build_manifest(
         },
         "features": {
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": True,
             },

@@ -80,6 +80,23 @@ class SlackDirectory:
         except SlackApiError as error:
             raise delivery_error(error) from None
 
+    def can_post(self, team_id: str, channel_id: str) -> bool:
+        """Whether the bot is in the channel (and it is not archived)."""
+        try:
+            channel = self._client.conversations_info(channel=channel_id).get("channel") or {}
+        except SlackApiError as error:
+            failure = delivery_error(error)
+            if failure.permanent:
+                return False
+            raise failure from None
+        return bool(channel.get("is_member")) and not channel.get("is_archived")
+
+    def custom_emoji(self, team_id: str) -> set[str]:
+        try:
+            return set((self._client.emoji_list().get("emoji") or {}).keys())
+        except SlackApiError as error:
+            raise delivery_error(error) from None
+
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         try:
             users = self._client.usergroups_users_list(usergroup=group_id).get("users") or []
@@ -100,4 +117,5 @@ def person_from_slack(team_id: str, user: dict[str, Any]) -> PersonInfo:
         is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
         is_deleted=bool(user.get("deleted")),
         is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
     )

@@ -13,6 +13,7 @@ from bot.services.celebrations import DateRefused
 from handlers.slack import people_blocks
 from handlers.slack.container import services_of
 from handlers.slack.events import deliver_now, recorded
+from handlers.slack.home import publish_home
 from handlers.slack.messenger import person_from_slack
 from handlers.slack.replies import ack_with, replace_with, tell_privately
 
@@ -104,7 +105,9 @@ def on_share_dates(ack: Ack, body: dict[str, Any], context: BoltContext, client:
     client.views_open(trigger_id=body["trigger_id"], view=people_blocks.dates_modal(dates))
 
 
-def on_dates_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+def on_dates_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     services = services_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     values = (view.get("state") or {}).get("values") or {}
@@ -129,6 +132,7 @@ def on_dates_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
         ack(response_action="errors", errors=errors)
         return
     ack()
+    publish_home(services, client, team_id, user_id)  # the Home shows dates: show the new ones
 
 
 def on_wave(

@@ -144,13 +144,17 @@ def heads_up(item: HeadsUp) -> Rendered:
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 
-def shared(dates: SharedDates, what: str) -> Rendered:
+def dates_line(dates: SharedDates) -> str:
     parts = []
     if dates.birthday:
         parts.append(f"birthday {dates.birthday[1]} {calendar.month_name[dates.birthday[0]]}")
     if dates.start_date:
         parts.append(f"start date {dates.start_date.isoformat()}")
-    text = f"{what} I have: {', '.join(parts) or 'no dates'}. Change them any time, or `/birthday clear`."
+    return ", ".join(parts) or "no dates"
+
+
+def shared(dates: SharedDates, what: str) -> Rendered:
+    text = f"{what} I have: {dates_line(dates)}. Change them any time, or `/birthday clear`."
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
 
 

@@ -85,7 +85,7 @@ def for_everyone(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{when(at, 'UTC')} UTC>"
 
 
-def _waiting(promise: PromiseView) -> str:
+def waiting(promise: PromiseView) -> str:
     names = [f"<@{user_id}>" for user_id in promise.promisee_ids]
     if promise.contact_name:
         names.append(escape(promise.contact_name))
@@ -110,7 +110,7 @@ def _button(text: str, action_id: str, promise: PromiseView, style: str | None =
     return ButtonElement(text=text, action_id=action_id, value=str(promise.id), style=style)
 
 
-def _reminder_buttons(promise: PromiseView) -> ActionsBlock:
+def reminder_buttons(promise: PromiseView) -> ActionsBlock:
     return ActionsBlock(
         block_id=f"promise_actions_{promise.id}",
         elements=[
@@ -125,7 +125,7 @@ def _reminder_buttons(promise: PromiseView) -> ActionsBlock:
 
 def confirmation(made: MadePromise) -> Rendered:
     promise = made.promise
-    text = f"Got it. You'll get back to {_waiting(promise)} about *{escape(promise.what)}* by {when(promise.due_at, made.promiser_tz)} (your time)."
+    text = f"Got it. You'll get back to {waiting(promise)} about *{escape(promise.what)}* by {when(promise.due_at, made.promiser_tz)} (your time)."
     if promise.promisee_ids:
         text += " I've let them know."
     return text, block_dicts(
@@ -178,11 +178,11 @@ def notice(item: PromiseNotice) -> Rendered:
                 SectionBlock(text=MarkdownTextObject(text=f":handshake: {text}")), *away, *about
             )
         case "before":
-            text = f"Coming up: {_waiting(promise)} is waiting on {what} (due {due})."
+            text = f"Coming up: {waiting(promise)} is waiting on {what} (due {due})."
         case "due":
-            text = f"It's time: {_waiting(promise)} is waiting on {what} (due {due})."
+            text = f"It's time: {waiting(promise)} is waiting on {what} (due {due})."
         case "nudge" | "snooze":
-            text = f"No rush. {_waiting(promise)} is waiting on {what} (due {due}). Want to let them know you're still on it?"
+            text = f"No rush. {waiting(promise)} is waiting on {what} (due {due}). Want to let them know you're still on it?"
         case "eta":
             if item.thread_ts:
                 text = f"{promiser} is still on {what}: the new ETA is {for_everyone(promise.due_at)}."
@@ -213,16 +213,16 @@ def notice(item: PromiseNotice) -> Rendered:
     return text, block_dicts(
         SectionBlock(text=MarkdownTextObject(text=f":alarm_clock: {text}")),
         *about,
-        _reminder_buttons(promise),
+        reminder_buttons(promise),
     )
 
 
 def closed_reminder(promise: PromiseView, tz: str) -> Rendered:
     """What a reminder turns into once a button closed or moved it."""
     if promise.status == "done":
-        text = f":white_check_mark: Done: *{escape(promise.what)}*. {_waiting(promise)} has been told."
+        text = f":white_check_mark: Done: *{escape(promise.what)}*. {waiting(promise)} has been told."
     elif promise.status == "cancelled":
-        text = f"Cancelled: *{escape(promise.what)}*. {_waiting(promise)} has been told."
+        text = f"Cancelled: *{escape(promise.what)}*. {waiting(promise)} has been told."
     else:
         text = f":hourglass_flowing_sand: *{escape(promise.what)}* is now due {when(promise.due_at, tz)}. I'll remind you again."
     return text, block_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
@@ -298,11 +298,11 @@ def promise_list(lists: PromiseLists) -> Rendered:
             blocks.append(
                 SectionBlock(
                     text=MarkdownTextObject(
-                        text=f"*{escape(promise.what)}* for {_waiting(promise)}, due {when(promise.due_at, lists.tz)}"
+                        text=f"*{escape(promise.what)}* for {waiting(promise)}, due {when(promise.due_at, lists.tz)}"
                     )
                 )
             )
-            blocks.append(_reminder_buttons(promise))
+            blocks.append(reminder_buttons(promise))
     if lists.owed_to_me:
         lines = "\n".join(
             f"• <@{p.promiser_id}>: *{escape(p.what)}*, by {when(p.due_at, lists.tz)}"
@@ -325,7 +325,7 @@ def eta_modal(promise: PromiseView, *, initial: datetime) -> dict[str, Any]:
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"When will {_waiting(promise)} hear back about *{escape(promise.what)}*?"
+                    text=f"When will {waiting(promise)} hear back about *{escape(promise.what)}*?"
                 )
             ),
             InputBlock(
@@ -350,7 +350,7 @@ def cancel_modal(promise: PromiseView) -> dict[str, Any]:
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"{_waiting(promise)} will be told you can't get back about *{escape(promise.what)}*."
+                    text=f"{waiting(promise)} will be told you can't get back about *{escape(promise.what)}*."
                 )
             ),
             InputBlock(

@@ -16,6 +16,7 @@ from bot.services.promises import PromiseRefused, PromiseRequest, PromiseView
 from handlers.slack import blocks, parse, promise_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.container import Services, services_of
+from handlers.slack.home import from_home, publish_home
 from handlers.slack.replies import ack_with, replace_with, tell_privately
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,12 @@ def on_promise_button(
         if action_id == promise_blocks.DONE:
             done = services.promises.done(team_id=team_id, promise_id=promise_id, actor_id=user_id)
             ack()
-            replace_with(
-                respond, promise_blocks.closed_reminder(done, services.promises.tz_of(team_id, user_id))
+            _show(
+                services,
+                client,
+                body,
+                respond,
+                promise_blocks.closed_reminder(done, services.promises.tz_of(team_id, user_id)),
             )
         elif action_id in (promise_blocks.SNOOZE_HOUR, promise_blocks.SNOOZE_MORNING):
             at = services.promises.snooze(
@@ -85,7 +90,13 @@ def on_promise_button(
                 token=action["action_ts"],
             )
             ack()
-            replace_with(respond, promise_blocks.snoozed(at, services.promises.tz_of(team_id, user_id)))
+            _show(
+                services,
+                client,
+                body,
+                respond,
+                promise_blocks.snoozed(at, services.promises.tz_of(team_id, user_id)),
+            )
         elif action_id == promise_blocks.STILL_ON_IT:
             promise = _open_promise(services, team_id, promise_id, user_id)
             ack()
@@ -137,7 +148,9 @@ def on_say_thanks(
     )
 
 
-def on_eta_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+def on_eta_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     services = services_of(context)
     metadata = _metadata(view)
     picked = _picked(view, promise_blocks.ETA_BLOCK, promise_blocks.ETA_ACTION)
@@ -157,10 +170,14 @@ def on_eta_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
         return
     ack()
     _reply_to(metadata, promise_blocks.closed_reminder(updated, services.promises.tz_of(team_id, user_id)))
+    if metadata.get("home"):
+        publish_home(services, client, team_id, user_id)
     services.deliver_soon()
 
 
-def on_cancel_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+def on_cancel_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     services = services_of(context)
     metadata = _metadata(view)
     note = _state(view, promise_blocks.NOTE_BLOCK, promise_blocks.NOTE_ACTION).get("value")
@@ -174,6 +191,8 @@ def on_cancel_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         return
     ack()
     _reply_to(metadata, promise_blocks.closed_reminder(cancelled, services.promises.tz_of(team_id, user_id)))
+    if metadata.get("home"):
+        publish_home(services, client, team_id, user_id)
     services.deliver_soon()
 
 
@@ -252,10 +271,22 @@ def _open_promise(services: Services, team_id: str, promise_id: int, user_id: st
 
 
 def _with_reply_url(view: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    # The form closes without a response_url of its own: keep the button's, to update that message.
+    # The form closes without a response_url of its own: keep the button's, to update that message
+    # (or, from the Home, remember to show the Home again).
     metadata = json.loads(view.get("private_metadata") or "{}")
     metadata["response_url"] = body.get("response_url")
+    metadata["home"] = from_home(body)
     return {**view, "private_metadata": json.dumps(metadata)}
+
+
+def _show(
+    services: Services, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
+) -> None:
+    """The reminder whose button was clicked becomes `rendered`; a button on the Home shows the Home again."""
+    if from_home(body):
+        publish_home(services, client, body["team"]["id"], body["user"]["id"])
+    else:
+        replace_with(respond, rendered)
 
 
 def _reply_to(metadata: dict[str, Any], rendered: Rendered) -> None:

@@ -72,7 +72,7 @@ def submit(
         **body["view"],
         "id": view_id,
         "callback_id": view["callback_id"],
-        "private_metadata": view["private_metadata"],
+        "private_metadata": view.get("private_metadata", ""),
         "state": {"values": values},
     }
     return h.interaction(body)

@@ -1,0 +1,106 @@
+"""The admins' "ExtraMile settings" form: opened from the Home, checked on every submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.services.administration import NotAnAdmin, SettingsRefused
+from handlers.slack import admin_blocks, home_blocks
+from handlers.slack.admin_blocks import ACTION
+from handlers.slack.container import services_of
+from handlers.slack.home import publish_home
+
+
+def on_open_admin_settings(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ack()
+    services = services_of(context)
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    if not services.administration.is_admin(team_id=team_id, user_id=user_id):
+        client.views_open(trigger_id=body["trigger_id"], view=admin_blocks.only_admins())
+        return
+    settings = services.workspaces.get(team_id)
+    client.views_open(trigger_id=body["trigger_id"], view=admin_blocks.settings_modal(settings))
+
+
+def on_admin_settings_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    services = services_of(context)
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    try:
+        services.administration.change(team_id=team_id, actor_id=user_id, changes=settings_from(view))
+    except NotAnAdmin:
+        # A forged or stale form from someone who is not an admin: nothing changes.
+        ack(
+            response_action="errors",
+            errors={admin_blocks.KUDOS_EMOJI: "Only admins can change these settings."},
+        )
+        return
+    except SettingsRefused as refused:
+        errors: dict[str, str] = {}
+        for field, message in refused.errors.items():
+            errors.setdefault(admin_blocks.BLOCK_FOR_FIELD.get(field, admin_blocks.KUDOS_EMOJI), message)
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    publish_home(services, client, team_id, user_id)
+
+
+def settings_from(view: dict[str, Any]) -> dict[str, Any]:
+    """The form's values as workspace settings (validated by the service, not here)."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block_id: str) -> dict[str, Any]:
+        value = (values.get(block_id) or {}).get(ACTION)
+        return value if isinstance(value, dict) else {}
+
+    def text(block_id: str) -> str:
+        return str(field(block_id).get("value") or "").strip()
+
+    def chosen(block_id: str) -> str | None:
+        option = field(block_id).get("selected_option")
+        return str(option["value"]) if isinstance(option, dict) else None
+
+    def ticked(block_id: str) -> bool:
+        return bool(field(block_id).get("selected_options"))
+
+    greeting = text(admin_blocks.GREETING) or admin_blocks.DEFAULT_GREETING
+    recap = {
+        "weekday": int(chosen(admin_blocks.RECAP_DAY) or 0),
+        "hour": int(chosen(admin_blocks.RECAP_HOUR) or 9),
+        "scope": chosen(admin_blocks.RECAP_SCOPE) or "members",
+    }
+    allowance = text(admin_blocks.ALLOWANCE)
+    return {
+        "kudos_channel_id": field(admin_blocks.KUDOS_CHANNEL).get("selected_conversation"),
+        "kudos_emoji": text(admin_blocks.KUDOS_EMOJI),
+        "daily_allowance": int(allowance) if allowance.lstrip("-").isdigit() else allowance,
+        "kudos_values": text(admin_blocks.VALUES),
+        "welcome_channel_id": field(admin_blocks.WELCOME_CHANNEL).get("selected_conversation"),
+        "welcome_text": text(admin_blocks.WELCOME_TEXT) or None,
+        "welcome_guests": ticked(admin_blocks.GUESTS),
+        "channel_welcomes": {
+            channel: greeting
+            for channel in field(admin_blocks.GREET_CHANNELS).get("selected_conversations") or []
+        },
+        "channel_welcome_mode": chosen(admin_blocks.GREETING_MODE) or "dm",
+        "celebrations_channel_id": field(admin_blocks.CELEBRATIONS_CHANNEL).get("selected_conversation"),
+        "celebration_hour": int(chosen(admin_blocks.CELEBRATION_HOUR) or 9),
+        "weekend_rule": chosen(admin_blocks.WEEKEND_RULE) or "friday",
+        "celebration_heads_up": ticked(admin_blocks.HEADS_UP),
+        "timezone": text(admin_blocks.TIMEZONE) or None,
+        "recaps": {
+            channel: recap
+            for channel in field(admin_blocks.RECAP_CHANNELS).get("selected_conversations") or []
+        },
+        "recap_names": ticked(admin_blocks.RECAP_NAMES),
+        "admin_ids": list(field(admin_blocks.ADMINS).get("selected_users") or []),
+    }
+
+
+def register(app: App) -> None:
+    app.action(home_blocks.OPEN_ADMIN_SETTINGS)(on_open_admin_settings)
+    app.view_submission(admin_blocks.SETTINGS_MODAL)(on_admin_settings_submit)
