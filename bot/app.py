@@ -17,6 +17,7 @@ from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.due_dates import warm_up as warm_up_due_dates
+from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
@@ -89,8 +90,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         celebrations=celebrations,
         administration=administration,
     )
+    exports = ExportService(sessions=sessions, clock=clock, administration=administration)
     # Every kind of outbox row and its composer, planner or work, registered here and only here.
-    for service in (kudos, promises, checkins, welcomes, celebrations, recaps):
+    for service in (kudos, promises, checkins, welcomes, celebrations, recaps, exports):
         service.register(delivery)
     warm_up_due_dates()
     services = Services(
@@ -102,6 +104,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         recaps=recaps,
         home=home,
         administration=administration,
+        exports=exports,
         privacy=PrivacyService(sessions=sessions, clock=clock),
         delivery=delivery,
         clock=clock,

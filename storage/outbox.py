@@ -134,8 +134,9 @@ def mark_sent(session: Session, *, row_id: int, owner: str, at: datetime, channe
         .values(
             status=SENT,
             sent_at=at,
-            sent_channel_id=channel_id,
-            sent_ts=ts,
+            # What the platform answered, cut to the columns' width: a long answer must not undo a send.
+            sent_channel_id=channel_id[:32],
+            sent_ts=ts[:32],
             claimed_until=None,
             last_error=None,
             maybe_sent=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage import upserts
@@ -81,3 +81,15 @@ def forget_settings(session: Session, *, team_id: str, user_id: str) -> None:
     session.execute(
         delete(PersonSettings).where(PersonSettings.team_id == team_id, PersonSettings.user_id == user_id)
     )
+
+
+def names(session: Session, *, team_id: str, user_ids: set[str]) -> dict[str, str]:
+    """Display names from the cache, for the people it knows."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(Person.user_id, Person.display_name).where(
+            Person.team_id == team_id, Person.user_id.in_(user_ids)
+        )
+    )
+    return {user_id: name for user_id, name in rows}

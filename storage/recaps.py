@@ -1,4 +1,5 @@
-"""What a weekly recap counts, read for one workspace and one stretch of time. None commits.
+"""What a weekly recap counts, and what an export holds, read for one workspace and one stretch of
+time. None commits.
 
 Each query is bounded by the week it reads (the time columns are indexed), so a recap costs what the
 week holds, not what the workspace ever stored.
@@ -74,5 +75,33 @@ def checkins_done(session: Session, *, team_id: str, since: datetime, until: dat
             select(Checkin.requester_id).where(
                 Checkin.team_id == team_id, Checkin.last_done_at >= since, Checkin.last_done_at < until
             )
+        )
+    )
+
+
+def promises_made(session: Session, *, team_id: str, since: datetime, until: datetime) -> list[Promise]:
+    """Promises made in [since, until), oldest first, with the people waiting on them."""
+    return list(
+        session.scalars(
+            select(Promise)
+            .where(Promise.team_id == team_id, Promise.created_at >= since, Promise.created_at < until)
+            .order_by(Promise.created_at, Promise.id)
+            .options(selectinload(Promise.promisees))
+        )
+    )
+
+
+def checkins_made(session: Session, *, team_id: str, since: datetime, until: datetime) -> list[Checkin]:
+    """Check-ins set up in [since, until), oldest first (a forgotten person's are left out)."""
+    return list(
+        session.scalars(
+            select(Checkin)
+            .where(
+                Checkin.team_id == team_id,
+                Checkin.created_at >= since,
+                Checkin.created_at < until,
+                Checkin.requester_id.is_not(None),
+            )
+            .order_by(Checkin.created_at, Checkin.id)
         )
     )

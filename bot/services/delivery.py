@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -231,9 +231,12 @@ class DeliveryService:
             try:
                 self._deliver(message, now, report)
             except DBAPIError as error:
-                # The database is unavailable: this row's lease runs out and it is tried again then
-                # (checked for a copy already sent); the rest go back to the queue if they can.
-                log.warning("delivery paused, the database is unavailable: %s", type(error).__name__)
+                # This row's lease runs out and it is tried again then (checked for a copy already
+                # sent); the rest go back to the queue if they can.
+                if isinstance(error, OperationalError | InterfaceError):
+                    log.warning("delivery paused, the database is unavailable: %s", type(error).__name__)
+                else:
+                    log.exception("delivery paused, the database refused outbox row %s", message.id)
                 self._release(batch[position + 1 :])
                 return False
         return True

@@ -117,3 +117,8 @@ def recap_chart(channel_id: str, week: str) -> str:
 def digest(user_id: str, day: str) -> str:
     """One digest per person per working day (`2026-11-23`)."""
     return f"digest:{user_id}:{day}"
+
+
+def export(user_id: str, token: str) -> str:
+    """One export per request (`token`: the platform's id for it)."""
+    return f"export:{user_id}:{token}"

@@ -12,6 +12,7 @@ from bot.services.administration import AdministrationService
 from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
+from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
@@ -36,6 +37,7 @@ class Services:
     recaps: RecapService
     home: HomeService
     administration: AdministrationService
+    exports: ExportService
     privacy: PrivacyService
     delivery: DeliveryService
     clock: Clock

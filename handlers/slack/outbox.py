@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
 from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Digest, Outbound
+from bot.services.exports import ExportFiles
 from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.ports import UNVERIFIED, DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
@@ -94,6 +95,8 @@ class SlackOutboxSender:
                 return self._withdraw(view)
             if isinstance(view, RecapChart):
                 return self._upload(message, view)
+            if isinstance(view, ExportFiles):
+                return self._send_files(message, view)
             text, block_list = render(view)
             reply = getattr(view, "reply", None)
             if isinstance(reply, PrivateReply) and (reply.reply_url or reply.channel_id):
@@ -137,6 +140,29 @@ class SlackOutboxSender:
         except (OSError, SlackRequestError) as error:  # the bytes did not get through: nothing was shared
             raise DeliveryError(f"upload_failed:{type(error).__name__}", not_sent=True) from None
         return PostedMessage(channel_id=chart.channel_id, ts=str((done.get("file") or {}).get("id", "")))
+
+    def _send_files(self, message: Outbound, export: ExportFiles) -> PostedMessage:
+        """The files into the person's DM, with a word on what they hold."""
+        if message.reclaimed:
+            raise DeliveryError("not_resent_after_crash")
+        channel = str(self._client.conversations_open(users=export.recipient_id)["channel"]["id"])
+        comment = (
+            f"Here's your export, {export.since:%a %-d %b %Y} to {export.until:%a %-d %b %Y}: kudos, promises and "
+            "check-ins as CSV. Times are UTC, people are their Slack ids with their names."
+        )
+        try:
+            done = self._client.files_upload_v2(
+                channel=channel,
+                initial_comment=comment,
+                file_uploads=[
+                    {"content": f.content, "filename": f.filename, "title": f.title} for f in export.files
+                ],
+            )
+        except (OSError, SlackRequestError) as error:
+            raise DeliveryError(f"upload_failed:{type(error).__name__}", not_sent=True) from None
+        return PostedMessage(
+            channel_id=channel, ts=",".join(str(f.get("id")) for f in done.get("files") or [])
+        )
 
     def _reply_privately(
         self, message: Outbound, reply: PrivateReply, text: str, block_list: list[dict[str, Any]]
@@ -216,6 +242,8 @@ class SlackOutboxSender:
     def describe(self, message: Outbound, view: object) -> str:
         if isinstance(view, RecapChart):
             return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} upload {view.filename} to {view.channel_id}"
+        if isinstance(view, ExportFiles):
+            return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} {len(view.files)} CSV files to {view.recipient_id}"
         if isinstance(view, Withdrawal):
             return f"{message.deliver_after:%Y-%m-%d %H:%M}Z  {message.kind:<16} delete {view.channel_id}/{view.ts}"
         text, _ = render(view)

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.services.administration import NotAnAdmin
 from bot.services.celebrations import DateRefused
+from bot.services.hours import zone_of
 from handlers.slack import people_blocks
 from handlers.slack.container import services_of
 from handlers.slack.events import deliver_now, recorded
@@ -152,18 +155,71 @@ def on_wave(
     tell_privately(respond, people_blocks.message(text))
 
 
+EXPORT_DAYS = 90
+
+
 def extramile_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     text = (command.get("text") or "").strip().lower()
     if text in ("forget-me", "forget me", "forgetme"):
         ack_with(ack, people_blocks.forget_me_confirm())
         return
+    if text.split()[:1] == ["export"]:
+        _export(ack, command, context, text.split()[1:])
+        return
     ack_with(
         ack,
         people_blocks.message(
             "`/kudos` to thank someone, `/promise` to close a loop, `/checkin` to keep in touch, "
-            "`/birthday` and `/anniversary` to be celebrated, `/extramile forget-me` to be forgotten."
+            "`/birthday` and `/anniversary` to be celebrated, `/extramile forget-me` to be forgotten. "
+            "Admins: `/extramile export [FROM] [TO]` for CSV files of kudos, promises and check-ins."
         ),
     )
+
+
+def _export(ack: Ack, command: dict[str, Any], context: BoltContext, words: list[str]) -> None:
+    """`/extramile export [FROM] [TO]`: days in the admin's own zone, the last 90 days by default."""
+    services = services_of(context)
+    team_id, user_id = command["team_id"], command["user_id"]
+    zone = zone_of(services.people.tz(team_id, user_id))
+    today = services.clock.now().astimezone(zone).date()
+    try:
+        days = [date.fromisoformat(word) for word in words[:2]]
+    except ValueError:
+        days = []
+    if len(words) > 2 or len(days) != len(words):
+        ack_with(ack, people_blocks.message(EXPORT_USAGE))
+        return
+    first = days[0] if days else today - timedelta(days=EXPORT_DAYS)
+    last = days[1] if len(days) > 1 else today
+    if first > last:
+        ack_with(ack, people_blocks.message(f"{first} comes after {last}. " + EXPORT_USAGE))
+        return
+    try:
+        services.exports.request(
+            team_id=team_id,
+            admin_id=user_id,
+            since=datetime.combine(first, time(0), zone),
+            until=datetime.combine(last + timedelta(days=1), time(0), zone),
+            token=command["trigger_id"],
+        )
+    except NotAnAdmin:
+        ack_with(
+            ack,
+            people_blocks.message(
+                "Exports are for workspace admins. Ask one of them if you need the numbers."
+            ),
+        )
+        return
+    ack_with(
+        ack,
+        people_blocks.message(
+            f"On it: kudos, promises and check-ins from {first} to {last}, as CSV files in our DM."
+        ),
+    )
+    services.deliver_soon()
+
+
+EXPORT_USAGE = "Try `/extramile export` (the last 90 days) or `/extramile export 2026-09-01 2026-11-30`."
 
 
 def on_forget_confirm(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
