@@ -220,6 +220,9 @@ class Scene:
             print(f"  a form opens: {params['view']['title']['text']}")
         elif call.method == "chat.delete":
             print("  the kudos post is removed from the channel")
+        elif call.method == "files.completeUploadExternal":
+            where = CHANNELS.get(str(params.get("channel_id")), params.get("channel_id"))
+            print(f"  #{where}: a picture follows, kudos per day this week against last week, and our values")
 
     def _message_text(self, message: dict[str, Any]) -> str:
         parts: list[str] = []
@@ -250,6 +253,8 @@ class Scene:
             .replace(":white_check_mark:", "✅")
             .replace(":wave:", "👋")
             .replace(":birthday:", "🎂")
+            .replace(":tada:", "🎉")
+            .replace(":hourglass_flowing_sand:", "⏳")
         )
 
 
@@ -277,7 +282,12 @@ def play() -> int:
         workspace = app.services.workspaces.get(TEAM)
         app.services.workspaces.save(
             workspace.model_copy(
-                update={"welcome_channel_id": "C0HELLO", "celebrations_channel_id": "C0PARTY"}
+                update={
+                    "welcome_channel_id": "C0HELLO",
+                    "celebrations_channel_id": "C0PARTY",
+                    "timezone": "Europe/London",
+                    "recaps": {"C0GENERAL": {"weekday": 0, "hour": 9, "scope": "workspace"}},
+                }
             )
         )
         server = RunningServer(app.web)
@@ -303,6 +313,7 @@ def play() -> int:
             scene.later(datetime(2026, 11, 20, 14, 0, tzinfo=UTC), "09:00 in New York")
             scene.join("U0NOR")
             scene.click("U0ANA", "Wave 👋")
+            scene.later(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "Monday 09:00 in London: the weekly recap")
             scene.command("U0BEN", "14 March", name="/birthday")
             scene.later(datetime(2027, 3, 12, 0, 0, tzinfo=UTC), "Friday 12 March, 09:00 in Tokyo")
             print(
