@@ -221,8 +221,11 @@ class Scene:
         elif call.method == "chat.delete":
             print("  the kudos post is removed from the channel")
         elif call.method == "files.completeUploadExternal":
-            where = CHANNELS.get(str(params.get("channel_id")), params.get("channel_id"))
-            print(f"  #{where}: a picture follows, kudos per day this week against last week, and our values")
+            channel_id = str(params.get("channel_id"))
+            print(
+                f"  #{CHANNELS.get(channel_id, channel_id)}: a picture follows, "
+                "kudos per day this week against last week, and our values"
+            )
 
     def _message_text(self, message: dict[str, Any]) -> str:
         parts: list[str] = []
