@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Checkin
-from storage.upserts import insert_once
+from storage.models import Checkin, CheckinCompletion
+from storage.upserts import insert_ignored, insert_once
 
 ACTIVE = "active"
 STOPPED = "stopped"
@@ -111,7 +111,22 @@ def stop(session: Session, *, team_id: str, checkin_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_done(session: Session, *, team_id: str, checkin_id: int, at: datetime) -> None:
+def mark_done(
+    session: Session, *, team_id: str, checkin_id: int, requester_id: str | None, at: datetime, token: str
+) -> None:
+    """Records one completion (once per `token`) and when it was last done."""
+    insert_ignored(
+        session,
+        CheckinCompletion,
+        keys=("team_id", "checkin_id", "token"),
+        values={
+            "team_id": team_id,
+            "checkin_id": checkin_id,
+            "requester_id": requester_id,
+            "token": token[:64],
+            "done_at": at,
+        },
+    )
     session.execute(
         update(Checkin).where(Checkin.team_id == team_id, Checkin.id == checkin_id).values(last_done_at=at)
     )
@@ -120,6 +135,11 @@ def mark_done(session: Session, *, team_id: str, checkin_id: int, at: datetime) 
 def forget_requester(session: Session, *, team_id: str, user_id: str) -> int:
     """Everything personal in their check-ins is erased. The rows stay as empty shells, so their ids
     (which name outbox messages) are never handed to a new check-in."""
+    session.execute(
+        update(CheckinCompletion)
+        .where(CheckinCompletion.team_id == team_id, CheckinCompletion.requester_id == user_id)
+        .values(requester_id=None)
+    )
     result = session.execute(
         update(Checkin)
         .where(Checkin.team_id == team_id, Checkin.requester_id == user_id)

@@ -262,6 +262,21 @@ class Checkin(Base):
     last_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class CheckinCompletion(Base):
+    """One "Done" on a check-in, for counting (a recap's check-ins done this week). A click delivered
+    twice is one completion: `token` is the click's own id."""
+
+    __tablename__ = "checkin_completion"
+    __table_args__ = (UniqueConstraint("team_id", "checkin_id", "token", name="uq_checkin_completion_token"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    checkin_id: Mapped[int] = mapped_column(Integer, index=True)
+    requester_id: Mapped[str | None] = mapped_column(String(32))
+    token: Mapped[str] = mapped_column(String(64))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class PersonDates(Base):
     """Dates a person shared (or an admin imported) to be celebrated. Never a birth year."""
 

@@ -23,6 +23,8 @@ CANCELLED = "cancelled"
 FOLDED = "folded"
 # Written on a row claimed again after its sender's lease ran out: it may already have been sent.
 LEASE_EXPIRED = "lease expired"
+# Written on a row held until its person is back.
+HELD_AWAY = "away"
 
 
 def enqueue(
@@ -199,13 +201,13 @@ def cancel_pending(session: Session, *, team_id: str, key_prefix: str, reason: s
 
 
 def cancel_for_recipient(session: Session, *, team_id: str, recipient_id: str, reason: str) -> int:
-    """Cancels every message not yet claimed that is addressed to this person."""
+    """Cancels every message not yet claimed that is addressed to this person (waiting in a digest too)."""
     result = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.team_id == team_id,
             OutboxMessage.recipient_id == recipient_id,
-            OutboxMessage.status == PENDING,
+            OutboxMessage.status.in_((PENDING, FOLDED)),
         )
         .values(status=CANCELLED, last_error=reason)
     )
@@ -353,24 +355,81 @@ def folded_into(session: Session, *, team_id: str, digest_key: str) -> list[Outb
 
 
 def settle_folded(
-    session: Session, *, team_id: str, digest_key: str, status: str, at: datetime, reason: str | None = None
+    session: Session,
+    *,
+    team_id: str,
+    digest_key: str,
+    status: str,
+    at: datetime,
+    reason: str | None = None,
+    row_ids: Sequence[int] | None = None,
 ) -> int:
-    """The rows of a digest that went out (status sent) or had nothing left to say (cancelled)."""
+    """Rows of a digest that went out with it (sent), had nothing left to say (cancelled) or went
+    down with it (dead): these `row_ids`, or all that are still folded into it."""
+    condition = and_(
+        OutboxMessage.team_id == team_id,
+        OutboxMessage.digest_key == digest_key,
+        OutboxMessage.status == FOLDED,
+    )
+    if row_ids is not None:
+        condition = and_(condition, OutboxMessage.id.in_(row_ids))
     result = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.team_id == team_id,
-            OutboxMessage.digest_key == digest_key,
-            OutboxMessage.status == FOLDED,
-        )
+        .where(condition)
         .values(status=status, sent_at=at if status == SENT else None, last_error=reason)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def status_of(session: Session, *, team_id: str, dedupe_key: str) -> str | None:
-    return session.scalar(
-        select(OutboxMessage.status).where(
-            OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key
+def unfold(session: Session, *, team_id: str, row_ids: Sequence[int], at: datetime) -> int:
+    """Back in line, out of a digest that had no room left: the next digest takes them."""
+    if not row_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id, OutboxMessage.id.in_(row_ids), OutboxMessage.status == FOLDED
         )
+        .values(status=PENDING, digest_key=None, deliver_after=at)
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def status_of(session: Session, *, team_id: str, dedupe_key: str, for_update: bool = False) -> str | None:
+    """The row's status; `for_update` keeps it locked until the transaction ends (PostgreSQL)."""
+    query = select(OutboxMessage.status).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key
+    )
+    return session.scalar(query.with_for_update() if for_update else query)
+
+
+def retime_held(session: Session, *, team_id: str, recipient_id: str, at: datetime) -> int:
+    """Messages waiting for someone to be back (held as "away"), due again at `at`."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.recipient_id == recipient_id,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.last_error == HELD_AWAY,
+        )
+        .values(deliver_after=at)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retime_pending(
+    session: Session, *, team_id: str, dedupe_key: str, deliver_after: datetime, expires_at: datetime | None
+) -> bool:
+    """A row still waiting, moved to a new time (its schedule changed)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.dedupe_key == dedupe_key,
+            OutboxMessage.status == PENDING,
+            or_(OutboxMessage.deliver_after != deliver_after, OutboxMessage.expires_at != expires_at),
+        )
+        .values(deliver_after=deliver_after, expires_at=expires_at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage import kudos as kudos_store
 from storage import promises as promise_store
-from storage.models import Checkin, Kudos, Promise
+from storage.models import Checkin, CheckinCompletion, Kudos, Promise
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,13 @@ def overdue_promisers(session: Session, *, team_id: str, at: datetime) -> list[s
 
 
 def checkins_done(session: Session, *, team_id: str, since: datetime, until: datetime) -> list[str | None]:
-    """Who last marked a check-in done in [since, until), one entry per check-in."""
+    """Who marked a check-in done in [since, until), one entry per time it was done."""
     return list(
         session.scalars(
-            select(Checkin.requester_id).where(
-                Checkin.team_id == team_id, Checkin.last_done_at >= since, Checkin.last_done_at < until
+            select(CheckinCompletion.requester_id).where(
+                CheckinCompletion.team_id == team_id,
+                CheckinCompletion.done_at >= since,
+                CheckinCompletion.done_at < until,
             )
         )
     )

@@ -44,18 +44,19 @@ class AdministrationService:
         self._celebrations = celebrations
         self._directory = directory
 
-    def is_admin(self, *, team_id: str, user_id: str) -> bool:
-        """A workspace admin or owner (as the platform says), or someone an admin made an ExtraMile admin."""
+    def is_admin(self, *, team_id: str, user_id: str, fresh: bool = False) -> bool:
+        """A workspace admin or owner (as the platform says), or someone an admin made an ExtraMile admin.
+        `fresh` asks the platform now (before a change is made), not the people cache."""
         if user_id in self._workspaces.get(team_id).admin_ids:
             return True
         try:
-            return self._people.get(team_id, user_id).is_admin
+            return self._people.get(team_id, user_id, fresh=fresh).is_admin
         except DeliveryError:
             return False
 
     def change(self, *, team_id: str, actor_id: str, changes: Mapping[str, Any]) -> WorkspaceSettings:
         """Checks the actor, then every changed field; saves all of it, or raises and saves nothing."""
-        if not self.is_admin(team_id=team_id, user_id=actor_id):
+        if not self.is_admin(team_id=team_id, user_id=actor_id, fresh=True):
             raise NotAnAdmin()
         current = self._workspaces.get(team_id)
         merged = {**current.model_dump(), **changes, "team_id": team_id}
@@ -72,27 +73,30 @@ class AdministrationService:
         if errors:
             raise SettingsRefused(errors)
         self._workspaces.save(settings)
-        if (
-            settings.celebration_heads_up
-            and settings.celebrations_channel_id
-            and (
-                not current.celebration_heads_up
-                or current.celebrations_channel_id != settings.celebrations_channel_id
-            )
-        ):
-            # Who gets the heads-up: the channel's members, read once here, then kept from events.
-            members = self._directory.channel_members(team_id, settings.celebrations_channel_id)
-            self._celebrations.refresh_members(
-                team_id=team_id, channel_id=settings.celebrations_channel_id, user_ids=members
-            )
         return settings
+
+    def heads_up_needs_members(self, before: WorkspaceSettings, after: WorkspaceSettings) -> bool:
+        """Whether the heads-up was just turned on (or moved): its audience has to be read once."""
+        return bool(after.celebration_heads_up and after.celebrations_channel_id) and (
+            not before.celebration_heads_up or before.celebrations_channel_id != after.celebrations_channel_id
+        )
+
+    def refresh_heads_up_audience(self, *, team_id: str) -> int:
+        """Reads the celebrations channel's members (then kept up to date from events)."""
+        settings = self._workspaces.get(team_id)
+        if not settings.celebrations_channel_id:
+            return 0
+        members = self._directory.channel_members(team_id, settings.celebrations_channel_id)
+        return self._celebrations.refresh_members(
+            team_id=team_id, channel_id=settings.celebrations_channel_id, user_ids=members
+        )
 
     def _check_channels(self, current: WorkspaceSettings, merged: Mapping[str, Any]) -> dict[str, str]:
         """Every channel newly named must be one the bot is in (it posts there, or reads who is in it)."""
         errors: dict[str, str] = {}
         wanted = {field: merged.get(field) for field in CHANNEL_FIELDS}
         wanted |= {f"recaps.{channel}": channel for channel in merged.get("recaps") or {}}
-        wanted |= {f"channel_welcomes.{channel}": channel for channel in merged.get("channel_welcomes") or {}}
+        wanted |= {f"greet_channels.{channel}": channel for channel in merged.get("channel_welcomes") or {}}
         known = (
             {getattr(current, f) for f in CHANNEL_FIELDS}
             | set(current.recaps)

@@ -41,9 +41,11 @@ class Attentive:
         now = self._clock.now()
         schedule = self._people.schedule(message.team_id, message.recipient_id)
         if schedule.is_away(now):
-            return Held(until=schedule.next_open(now))
+            return Held(until=schedule.back_and_working(now))
         if (
             attention != "digest"
+            # A row that may already have gone out is sent as it is, after its sender looks for it.
+            or message.reclaimed
             or not self._people.preferences(message.team_id, message.recipient_id).digest
         ):
             return None
@@ -59,20 +61,26 @@ class Attentive:
             for _ in range(7):
                 day = at.astimezone(schedule.zone).date().isoformat()
                 digest_key = keys.digest(message.recipient_id, day)
-                status = outbox_store.status_of(session, team_id=message.team_id, dedupe_key=digest_key)
-                if status in (None, outbox_store.PENDING):
+                # Written first (the transaction's first write takes the lock), then read locked: a
+                # digest already claimed by a sender is closed to new items, which go to the next one.
+                outbox_store.enqueue(
+                    session,
+                    team_id=message.team_id,
+                    dedupe_key=digest_key,
+                    kind=DIGEST,
+                    recipient_id=message.recipient_id,
+                    payload={"day": day},
+                    deliver_after=at + DIGEST_DELAY,
+                    created_at=now,
+                )
+                status = outbox_store.status_of(
+                    session, team_id=message.team_id, dedupe_key=digest_key, for_update=True
+                )
+                if status == outbox_store.PENDING:
                     break
                 at = schedule.next_morning(at)  # that day's digest already went: the next one
-            outbox_store.enqueue(
-                session,
-                team_id=message.team_id,
-                dedupe_key=digest_key,
-                kind=DIGEST,
-                recipient_id=message.recipient_id,
-                payload={"day": day},
-                deliver_after=at + DIGEST_DELAY,
-                created_at=now,
-            )
+            else:
+                return None  # a week of digests gone already: no fold, it goes as it is
             if not outbox_store.fold(session, row_id=message.id, owner=owner, digest_key=digest_key):
                 return None  # not ours any more (the lease ran out): whoever has it decides
         return Folded(digest_key=digest_key)

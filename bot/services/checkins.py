@@ -306,11 +306,22 @@ class CheckinService:
             snoozed=bool(message.payload.get("snoozed")),
         )
 
-    def done(self, *, team_id: str, checkin_id: int, actor_id: str, skipped: bool = False) -> CheckinView:
+    def done(
+        self, *, team_id: str, checkin_id: int, actor_id: str, skipped: bool = False, token: str | None = None
+    ) -> CheckinView:
+        """Done (or skipped) this time; `token` is the click's own id, so a click delivered twice counts once."""
         checkin = self._owned(team_id, checkin_id, actor_id)
+        now = self._clock.now()
         if not skipped:
             with unit_of_work(self._sessions) as session:
-                checkin_store.mark_done(session, team_id=team_id, checkin_id=checkin_id, at=self._clock.now())
+                checkin_store.mark_done(
+                    session,
+                    team_id=team_id,
+                    checkin_id=checkin_id,
+                    requester_id=actor_id,
+                    at=now,
+                    token=token or now.isoformat(),
+                )
         return self.get(team_id=team_id, checkin_id=checkin.id)
 
     def snooze(self, *, team_id: str, checkin_id: int, actor_id: str, token: str) -> datetime:

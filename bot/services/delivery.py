@@ -39,6 +39,8 @@ MAX_BATCHES_PER_TICK = 200
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 MAX_ATTEMPTS = 30
+# What one digest DM holds at most (a message has room for about this many, with their buttons).
+MAX_DIGEST_ITEMS = 10
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,15 @@ class DeliveryService:
         self._planners: list[Planner] = []
         self._stopping = threading.Event()
         self._passes = threading.Lock()
-        self.register(DIGEST, self._compose_digest, on_sent=self._digest_sent)
+        # A digest waits while its person is away, like what it holds.
+        self._digest_rows: dict[int, list[int]] = {}
+        self.register(
+            DIGEST,
+            self._compose_digest,
+            on_sent=self._digest_sent,
+            on_dead=self._digest_dead,
+            attention="waits",
+        )
 
     def register(
         self,
@@ -287,7 +297,9 @@ class DeliveryService:
         if kind is not None and kind.attention is not None and self._attention is not None:
             routed = self._attention.route(message, kind.attention(message), self.owner)
             if isinstance(routed, Held):
-                self._reschedule(message, routed.until, "away", message.attempts, maybe_sent=False)
+                self._reschedule(
+                    message, routed.until, outbox_store.HELD_AWAY, message.attempts, maybe_sent=False
+                )
                 report.rescheduled += 1
                 return
             if isinstance(routed, Folded):
@@ -441,8 +453,9 @@ class DeliveryService:
         return report
 
     def _compose_digest(self, message: Outbound) -> Digest | None:
-        """Every message folded into this digest, composed as of now; those with nothing left to say
-        (a promise kept meanwhile) drop out. Nothing left at all: no digest."""
+        """The messages folded into this digest, composed as of now: those with nothing left to say (a
+        promise kept meanwhile) are cancelled, any beyond MAX_DIGEST_ITEMS wait for the next digest.
+        Nothing left at all: no digest."""
         with unit_of_work(self._sessions) as session:
             folded = [
                 _outbound(row)
@@ -450,35 +463,57 @@ class DeliveryService:
                     session, team_id=message.team_id, digest_key=message.dedupe_key
                 )
             ]
-        items = []
         now = self._clock.now()
+        items: list[object] = []
+        shown: list[int] = []
+        dropped: list[int] = []
         for item in folded:
-            if item.expires_at is not None and now > item.expires_at:
-                continue  # its moment passed while it waited (a heads-up for a party already under way)
             kind = self._kinds.get(item.kind)
-            view = kind.composer(item) if kind is not None else None
-            if view is not None:
+            expired = item.expires_at is not None and now > item.expires_at
+            view = None if expired or kind is None else kind.composer(item)
+            if view is None:
+                dropped.append(item.id)  # its moment passed, or it has nothing left to say
+            elif len(items) < MAX_DIGEST_ITEMS:
                 items.append(view)
-        if items:
-            return Digest(day=date.fromisoformat(str(message.payload["day"])), items=tuple(items))
+                shown.append(item.id)
+        later = [item.id for item in folded if item.id not in shown and item.id not in dropped]
         with unit_of_work(self._sessions) as session:
             outbox_store.settle_folded(
                 session,
                 team_id=message.team_id,
                 digest_key=message.dedupe_key,
                 status=outbox_store.CANCELLED,
-                at=self._clock.now(),
+                at=now,
                 reason="no longer relevant",
+                row_ids=dropped,
             )
-        return None
+            outbox_store.unfold(session, team_id=message.team_id, row_ids=later, at=now)
+        if not items:
+            return None
+        self._digest_rows[message.id] = shown
+        return Digest(day=date.fromisoformat(str(message.payload["day"])), items=tuple(items))
 
     def _digest_sent(self, session: Session, message: Outbound, posted: PostedMessage) -> None:
+        """Exactly the rows it showed went out with it."""
         outbox_store.settle_folded(
             session,
             team_id=message.team_id,
             digest_key=message.dedupe_key,
             status=outbox_store.SENT,
             at=self._clock.now(),
+            row_ids=self._digest_rows.pop(message.id, []),
+        )
+
+    def _digest_dead(self, session: Session, message: Outbound, error: DeliveryError) -> None:
+        """A digest that cannot be sent takes its rows with it (the person is gone, the DM is closed)."""
+        self._digest_rows.pop(message.id, None)
+        outbox_store.settle_folded(
+            session,
+            team_id=message.team_id,
+            digest_key=message.dedupe_key,
+            status=outbox_store.DEAD,
+            at=self._clock.now(),
+            reason=f"digest: {error.reason}"[:255],
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services import keys
@@ -37,8 +37,8 @@ class ExportFiles:
     """CSV files for one person's DM."""
 
     recipient_id: str
-    since: datetime
-    until: datetime
+    first_day: datetime
+    last_day: datetime  # inclusive
     files: tuple[ExportFile, ...]
 
 
@@ -131,11 +131,12 @@ class ExportService:
                 ]
                 for c in checkins
             ]
-        label = f"{since:%Y-%m-%d} to {until:%Y-%m-%d}"
+        last_day = until - timedelta(days=1)  # `until` is the midnight after the last day asked for
+        label = f"{since:%Y-%m-%d} to {last_day:%Y-%m-%d}"
         return ExportFiles(
             recipient_id=message.recipient_id,
-            since=since,
-            until=until,
+            first_day=since,
+            last_day=last_day,
             files=(
                 _csv(
                     f"kudos-{label.replace(' to ', '-to-')}.csv",

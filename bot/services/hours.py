@@ -63,19 +63,23 @@ class Schedule:
         return datetime.combine(self.away_until + timedelta(days=1), time(0), self.zone).astimezone(UTC)
 
     def next_open(self, at: datetime) -> datetime:
-        """`at` if it falls in their working hours and they are not away; else the next such moment."""
-        back = self.back_at()
-        return self.hours.next_open(max(at, back) if back else at, self.tz)
+        """`at` if it falls in their working hours; else the next start of them. (An absence is not
+        planned around: what comes due while they are away waits, at delivery, until they are back, so
+        coming back early brings it at once.)"""
+        return self.hours.next_open(at, self.tz)
 
     def next_morning(self, after: datetime) -> datetime:
-        """The start of their first working day after the local day of `after`, once they are back."""
-        morning = self.hours.next_morning(after, self.tz)
-        back = self.back_at()
-        return self.hours.next_open(back, self.tz) if back and morning < back else morning
+        """The start of their first working day after the local day of `after`."""
+        return self.hours.next_morning(after, self.tz)
 
     def is_away(self, at: datetime) -> bool:
         back = self.back_at()
         return back is not None and at < back
+
+    def back_and_working(self, at: datetime) -> datetime:
+        """The first moment in their working hours once they are back (`at` when they are not away)."""
+        back = self.back_at()
+        return self.hours.next_open(max(at, back) if back else at, self.tz)
 
 
 def zone_of(tz: str) -> ZoneInfo:

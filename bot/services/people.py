@@ -87,12 +87,15 @@ class PeopleService:
         self._recent: Recent[tuple[str, str], PersonInfo] = Recent(clock, REMEMBERED_FOR)
         self._preferences: Recent[tuple[str, str], Preferences] = Recent(clock, REMEMBERED_FOR)
 
-    def get(self, team_id: str, user_id: str) -> PersonInfo:
+    def get(self, team_id: str, user_id: str, *, fresh: bool = False) -> PersonInfo:
         """From the cache while fresh, else from the directory. When the directory fails (a rate
-        limit, an outage), a stale cached answer beats none; with nothing cached, DeliveryError."""
+        limit, an outage), a stale cached answer beats none; with nothing cached, DeliveryError.
+        `fresh` asks the directory first (who is an admin may have changed since it was cached)."""
+        if fresh:
+            return self._get(team_id, user_id, fresh=True)
         return self._recent.get_or_load((team_id, user_id), lambda: self._get(team_id, user_id))
 
-    def _get(self, team_id: str, user_id: str) -> PersonInfo:
+    def _get(self, team_id: str, user_id: str, *, fresh: bool = False) -> PersonInfo:
         now = self._clock.now()
         with unit_of_work(self._sessions) as session:
             row = people_store.get(session, team_id=team_id, user_id=user_id)
@@ -110,7 +113,7 @@ class PeopleService:
                 if row is not None
                 else None
             )
-            if cached is not None and row is not None and now - row.refreshed_at < CACHE_FOR:
+            if not fresh and cached is not None and row is not None and now - row.refreshed_at < CACHE_FOR:
                 return cached
         try:
             person = self._directory.person(team_id, user_id)
@@ -136,7 +139,10 @@ class PeopleService:
         return self._preferences.get_or_load((team_id, user_id), read)
 
     def save_preferences(self, team_id: str, user_id: str, preferences: Preferences) -> None:
+        """Saves them; what waits for this person's return is re-timed by the new ones (back early)."""
+        back = preferences.schedule(self.tz(team_id, user_id)).back_and_working(self._clock.now())
         with unit_of_work(self._sessions) as session:
+            outbox_store.retime_held(session, team_id=team_id, recipient_id=user_id, at=back)
             people_store.save_settings(
                 session,
                 team_id=team_id,
@@ -204,6 +210,9 @@ class PeopleService:
 
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         return self._directory.group_members(team_id, group_id)
+
+    def is_private(self, team_id: str, channel_id: str) -> bool:
+        return self._directory.is_private(team_id, channel_id)
 
     def channel_members(self, team_id: str, channel_id: str) -> list[str]:
         """Raises DeliveryError when the platform cannot say (the bot is not in the channel, a limit)."""

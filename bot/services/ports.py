@@ -116,6 +116,10 @@ class Directory(Protocol):
 
     def custom_emoji(self, team_id: str) -> set[str]: ...
 
+    def is_private(self, team_id: str, channel_id: str) -> bool:
+        """Whether only some people can read the channel (a private channel, a DM)."""
+        ...
+
 
 class Messenger(Protocol):
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None: ...

@@ -130,10 +130,19 @@ class RecapService:
                 day = _this_weeks(now, zone, schedule.weekday)
                 slot = datetime.combine(day, time(schedule.hour), zone)
                 day_ends = datetime.combine(day + timedelta(days=1), time(0), zone)
-                if now >= day_ends:
-                    continue  # this week's was due earlier: next week's comes in its turn
                 week = _iso_week(day)
-                planned += outbox_store.enqueue(
+                if now >= day_ends:
+                    # This week's day is over: next week's comes in its turn. (A row planned for a
+                    # later time, before the schedule moved, now expires and is dropped.)
+                    outbox_store.retime_pending(
+                        session,
+                        team_id=team_id,
+                        dedupe_key=keys.recap(channel_id, week),
+                        deliver_after=slot,
+                        expires_at=day_ends,
+                    )
+                    continue
+                added = outbox_store.enqueue(
                     session,
                     team_id=team_id,
                     dedupe_key=keys.recap(channel_id, week),
@@ -144,6 +153,15 @@ class RecapService:
                     expires_at=day_ends,
                     created_at=now,
                 )
+                if not added:  # planned before: follow the schedule if an admin moved it this week
+                    outbox_store.retime_pending(
+                        session,
+                        team_id=team_id,
+                        dedupe_key=keys.recap(channel_id, week),
+                        deliver_after=slot,
+                        expires_at=day_ends,
+                    )
+                planned += added
         return planned
 
     # ---------------------------------------------------------------- composing
@@ -192,6 +210,23 @@ class RecapService:
             until=datetime.combine(day, time(0), zone),
         )
 
+    def _quotable(self, team_id: str, channel_id: str, kudos: list[KudosView]) -> list[KudosView]:
+        """Kudos whose words may be quoted here: posted in this channel, or in one everybody can read.
+        A private channel's kudos still count; their words stay where they were said."""
+        private: dict[str, bool] = {}
+        quotable = []
+        for view in kudos:
+            post_channel = view.post_channel_id
+            if not post_channel:
+                continue
+            if post_channel != channel_id and post_channel not in private:
+                private[post_channel] = self._people.is_private(team_id, post_channel)
+            if post_channel == channel_id or not private[post_channel]:
+                quotable.append(view)
+                if len(quotable) == HIGHLIGHTS:
+                    break  # enough: no more channels to ask about
+        return quotable
+
     def preview(self, *, team_id: str, channel_id: str) -> Recap:
         """This week's recap so far, for the channel it is asked in (its schedule, or Monday's)."""
         settings = self._workspaces.get(team_id)
@@ -201,9 +236,11 @@ class RecapService:
         day = _this_weeks(now, zone, schedule.weekday)
         if datetime.combine(day, time(schedule.hour), zone) <= now:
             day += WEEK  # this week's went out: the next one is being written
+        # The week the next recap will tell: the seven days before its day, as far as they have come.
         since = datetime.combine(day - WEEK, time(0), zone)
+        until = min(now, datetime.combine(day, time(0), zone))
         return self.recap(
-            team_id=team_id, channel_id=channel_id, scope=schedule.scope, since=since, until=now
+            team_id=team_id, channel_id=channel_id, scope=schedule.scope, since=since, until=until
         )
 
     def recap(
@@ -249,7 +286,8 @@ class RecapService:
             ]
             this_week = [k for k in counted if k.created_at >= since]
             before = [k for k in counted if k.created_at < since]
-            highlights = tuple(view_of(k) for k in _highlights(this_week))
+            candidates = [view_of(k) for k in _highlights(this_week)]
+        highlights = tuple(self._quotable(team_id, channel_id, candidates))
         first_day = since.astimezone(zone).date()
         last_day = (until - timedelta(microseconds=1)).astimezone(zone).date()
         days = [first_day + timedelta(days=n) for n in range(7)]
@@ -300,9 +338,9 @@ def chart_of(recap: Recap) -> bytes:
 
 
 def _highlights(kudos: list[Kudos]) -> list[Kudos]:
-    """Two or three to show: kudos with words, the ones thanking the most people, then the latest."""
+    """Kudos worth quoting, best first: with words, thanking the most people, then the latest."""
     worded = [k for k in kudos if k.message.strip()]
-    return sorted(worded, key=lambda k: (-len(k.recipients), -k.created_at.timestamp(), -k.id))[:HIGHLIGHTS]
+    return sorted(worded, key=lambda k: (-len(k.recipients), -k.created_at.timestamp(), -k.id))
 
 
 def _per_day(kudos: Iterable[Kudos], days: list[date], zone: ZoneInfo) -> tuple[int, ...]:

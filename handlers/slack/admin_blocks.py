@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -62,6 +63,7 @@ BLOCK_FOR_FIELD = {
     "welcome_text": WELCOME_TEXT,
     "welcome_guests": GUESTS,
     "channel_welcomes": GREETING,
+    "greet_channels": GREET_CHANNELS,
     "channel_welcome_mode": GREETING_MODE,
     "celebrations_channel_id": CELEBRATIONS_CHANNEL,
     "celebration_hour": CELEBRATION_HOUR,
@@ -279,6 +281,8 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
             hint="Workspace admins and owners always can.",
         ),
     ]
+    # What the shared recap and greeting fields showed: left as they were, each channel keeps its own.
+    shown = {"schedule": schedule.model_dump(), "greeting": greeting or DEFAULT_GREETING}
     return View(
         type="modal",
         callback_id=SETTINGS_MODAL,
@@ -286,6 +290,7 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
         submit="Save",
         close="Cancel",
         blocks=blocks,
+        private_metadata=json.dumps(shown),
     ).to_dict()
 
 

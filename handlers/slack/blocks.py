@@ -69,6 +69,16 @@ KUDOS_USAGE = (
 )
 
 
+# Block ids inside a digest get this, with the item's number: unique in the message, and a button there
+# knows not to replace the whole digest.
+IN_DIGEST = "__in_digest_"
+
+
+def in_digest(action: dict[str, Any]) -> bool:
+    """Whether a button was pressed on an item of a daily digest."""
+    return IN_DIGEST in str(action.get("block_id") or "")
+
+
 def block_dicts(*blocks: Block) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.services.checkins import CheckinRefused, CheckinRequest
 from handlers.slack import checkin_blocks, parse
+from handlers.slack.blocks import in_digest
 from handlers.slack.container import services_of
 from handlers.slack.home import from_home, publish_home
 from handlers.slack.replies import ack_with, replace_with, tell_privately
@@ -86,7 +87,11 @@ def on_checkin_button(
         if action_id in (checkin_blocks.DONE, checkin_blocks.SKIP):
             skipped = action_id == checkin_blocks.SKIP
             checkin = services.checkins.done(
-                team_id=team_id, checkin_id=checkin_id, actor_id=user_id, skipped=skipped
+                team_id=team_id,
+                checkin_id=checkin_id,
+                actor_id=user_id,
+                skipped=skipped,
+                token=str(action.get("action_ts") or ""),
             )
             rendered = checkin_blocks.after_done(checkin, tz, skipped=skipped)
         elif action_id == checkin_blocks.SNOOZE:
@@ -100,11 +105,16 @@ def on_checkin_button(
             )
     except CheckinRefused as error:
         ack()
-        tell_privately(respond, checkin_blocks.refusal(error))
+        if from_home(body):
+            publish_home(services, client, team_id, user_id)  # a stale button: show how things are now
+        else:
+            tell_privately(respond, checkin_blocks.refusal(error))
         return
     ack()  # after the change is recorded: a 200 means it happened
     if from_home(body):
         publish_home(services, client, team_id, user_id)
+    elif in_digest(action):
+        tell_privately(respond, rendered)  # the digest's other items stay as they are
     else:
         replace_with(respond, rendered)
 

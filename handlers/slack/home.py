@@ -63,6 +63,7 @@ def on_preferences_submit(
     days = [
         int(o["value"])
         for o in picked(home_blocks.DAYS_BLOCK, home_blocks.DAYS_ACTION).get("selected_options") or []
+        if isinstance(o, dict) and str(o.get("value")).isdigit()  # a forged form gets "pick a day"
     ]
     start = _time(picked(home_blocks.START_BLOCK, home_blocks.START_ACTION).get("selected_time"))
     end = _time(picked(home_blocks.END_BLOCK, home_blocks.END_ACTION).get("selected_time"))

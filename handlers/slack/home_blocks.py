@@ -64,6 +64,12 @@ def _kudos_line(kudos: KudosView) -> str:
     return line + (f" · {link(kudos.permalink, 'see it')}" if kudos.permalink else "")
 
 
+def _short(what: str) -> str:
+    """A promise's words, escaped, cut to what a Home list has room for."""
+    words = " ".join(what.split())
+    return escape(words if len(words) <= QUOTE_CHARS else words[: QUOTE_CHARS - 1].rstrip() + "…")
+
+
 def preferences_summary(preferences: Preferences) -> str:
     hours = f"{preferences.work_start:%H:%M} to {preferences.work_end:%H:%M}"
     lines = [f"*Working days:* {_days(preferences.work_days)}, {hours} (your time)"]
@@ -95,14 +101,15 @@ def home(view: HomeView) -> dict[str, Any]:
     for promise in view.my_promises[:SHOWN]:
         waiting = promise_blocks.waiting(promise)
         due = promise_blocks.when(promise.due_at, view.tz)
-        blocks.append(_section(f"*{escape(promise.what)}* for {waiting}, due {due}"))
+        blocks.append(_section(f"*{_short(promise.what)}* for {waiting}, due {due}"))
         blocks.append(promise_blocks.reminder_buttons(promise))
     if view.owed_to_me:
-        lines = "\n".join(
-            f"• <@{p.promiser_id}>: *{escape(p.what)}*, by {promise_blocks.when(p.due_at, view.tz)}"
-            for p in view.owed_to_me[:SHOWN]
-        )
-        blocks.append(_section(f"*Waiting on others*\n{lines}"))
+        blocks.append(_section("*Waiting on others*"))
+        for p in view.owed_to_me[:SHOWN]:
+            who = f"<@{p.promiser_id}>" if p.promiser_id else "A former colleague"
+            blocks.append(
+                _section(f"• {who}: *{_short(p.what)}*, by {promise_blocks.when(p.due_at, view.tz)}")
+            )
     blocks.append(DividerBlock())
     blocks.append(_section("*Your check-ins*"))
     if not view.checkins:

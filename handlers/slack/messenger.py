@@ -91,6 +91,17 @@ class SlackDirectory:
             raise failure from None
         return bool(channel.get("is_member")) and not channel.get("is_archived")
 
+    def is_private(self, team_id: str, channel_id: str) -> bool:
+        """Private channels, DMs and channels the bot cannot see all count as private."""
+        try:
+            channel = self._client.conversations_info(channel=channel_id).get("channel") or {}
+        except SlackApiError as error:
+            failure = delivery_error(error)
+            if failure.permanent:
+                return True
+            raise failure from None
+        return bool(channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim"))
+
     def custom_emoji(self, team_id: str) -> set[str]:
         try:
             return set((self._client.emoji_list().get("emoji") or {}).keys())

@@ -8,12 +8,14 @@ is not sent again, and the row says so.
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
@@ -43,16 +45,23 @@ def _digest(digest: Digest) -> Rendered:
     header = f"Good morning! {count} thing{'s' if count != 1 else ''} from ExtraMile for today:"
     block_list: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": header}}]
     shown = 0
-    for item in digest.items:
+    for number, item in enumerate(digest.items):
         _, item_blocks = render(item)
         if len(block_list) + len(item_blocks) + 2 > MAX_BLOCKS:
             break
-        block_list += [{"type": "divider"}, *item_blocks]
+        block_list += [{"type": "divider"}, *(_numbered(block, number) for block in item_blocks)]
         shown += 1
     if shown < count:
         more = f"…and {count - shown} more. `/promise list` shows your open loops."
         block_list.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     return header, block_list
+
+
+def _numbered(block: dict[str, Any], number: int) -> dict[str, Any]:
+    """A block of digest item `number`: its id made unique in the message (two items may share one)."""
+    if "block_id" not in block:
+        return block
+    return {**block, "block_id": f"{block['block_id']}{blocks.IN_DIGEST}{number}"}
 
 
 # Every kind of view a composer returns, and how it looks in Slack.
@@ -69,6 +78,16 @@ RENDERERS: dict[type, Callable[[Any], Rendered]] = {
     HeadsUp: people_blocks.heads_up,
     RecapPost: lambda post: recap_blocks.recap_post(post.recap),
 }
+
+
+def _post_bytes(url: str, content: bytes, *, timeout: int) -> int:
+    """Step two of Slack's upload flow: the bytes, to the address step one gave. The HTTP status."""
+    request = urllib.request.Request(url, data=content, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
 
 
 def _seconds(value: object) -> float:
@@ -129,17 +148,10 @@ class SlackOutboxSender:
         return PostedMessage(channel_id=view.channel_id, ts=view.ts)
 
     def _upload(self, message: Outbound, chart: RecapChart) -> PostedMessage:
-        """Slack's upload flow (get an upload URL, send the bytes, complete into the channel). An upload
-        cut short leaves nothing to look for: after a crash mid-upload it is not made again."""
+        """The recap's picture, into its channel."""
         if message.reclaimed:
             raise DeliveryError("not_resent_after_crash")
-        try:
-            done = self._client.files_upload_v2(
-                channel=chart.channel_id, content=chart.png, filename=chart.filename, title=chart.title
-            )
-        except (OSError, SlackRequestError) as error:  # the bytes did not get through: nothing was shared
-            raise DeliveryError(f"upload_failed:{type(error).__name__}", not_sent=True) from None
-        return PostedMessage(channel_id=chart.channel_id, ts=str((done.get("file") or {}).get("id", "")))
+        return self._share(chart.channel_id, [(chart.filename, chart.title, chart.png)], comment=None)
 
     def _send_files(self, message: Outbound, export: ExportFiles) -> PostedMessage:
         """The files into the person's DM, with a word on what they hold."""
@@ -147,22 +159,35 @@ class SlackOutboxSender:
             raise DeliveryError("not_resent_after_crash")
         channel = str(self._client.conversations_open(users=export.recipient_id)["channel"]["id"])
         comment = (
-            f"Here's your export, {export.since:%a %-d %b %Y} to {export.until:%a %-d %b %Y}: kudos, promises and "
-            "check-ins as CSV. Times are UTC, people are their Slack ids with their names."
+            f"Here's your export, {export.first_day:%a %-d %b %Y} to {export.last_day:%a %-d %b %Y}: "
+            "kudos, promises and check-ins as CSV. Times are UTC, people are their Slack ids with their names."
         )
-        try:
-            done = self._client.files_upload_v2(
-                channel=channel,
-                initial_comment=comment,
-                file_uploads=[
-                    {"content": f.content, "filename": f.filename, "title": f.title} for f in export.files
-                ],
-            )
-        except (OSError, SlackRequestError) as error:
-            raise DeliveryError(f"upload_failed:{type(error).__name__}", not_sent=True) from None
-        return PostedMessage(
-            channel_id=channel, ts=",".join(str(f.get("id")) for f in done.get("files") or [])
+        return self._share(channel, [(f.filename, f.title, f.content) for f in export.files], comment=comment)
+
+    def _share(
+        self, channel: str, files: list[tuple[str, str, bytes]], *, comment: str | None
+    ) -> PostedMessage:
+        """Slack's upload flow, as files_upload_v2 does it, step by step so a failure says what it means:
+        until the last step nothing is shared (a retry is safe); the last step cut short may have
+        shared the files, and an upload cannot be looked up, so it is not made again."""
+        uploaded: list[dict[str, str | None]] = []
+        for filename, title, content in files:
+            try:
+                place = self._client.files_getUploadURLExternal(filename=filename, length=len(content))
+                answer = _post_bytes(str(place["upload_url"]), content, timeout=self._client.timeout)
+            except SlackApiError as error:
+                failure = delivery_error(error)
+                raise DeliveryError(failure.reason, retry_after=failure.retry_after, not_sent=True) from None
+            except OSError as error:
+                raise DeliveryError(f"upload_failed:{type(error).__name__}", not_sent=True) from None
+            if answer != 200:
+                raise DeliveryError(f"upload_failed:http_{answer}", not_sent=True)
+            uploaded.append({"id": str(place["file_id"]), "title": title})
+        done = self._client.files_completeUploadExternal(
+            files=uploaded, channel_id=channel, initial_comment=comment
         )
+        shared: list[dict[str, Any]] = done.get("files") or []
+        return PostedMessage(channel_id=channel, ts=str(shared[0].get("id", "")) if shared else "")
 
     def _reply_privately(
         self, message: Outbound, reply: PrivateReply, text: str, block_list: list[dict[str, Any]]

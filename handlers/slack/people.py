@@ -186,7 +186,7 @@ def _export(ack: Ack, command: dict[str, Any], context: BoltContext, words: list
         days = [date.fromisoformat(word) for word in words[:2]]
     except ValueError:
         days = []
-    if len(words) > 2 or len(days) != len(words):
+    if len(words) > 2 or len(days) != len(words) or any(not 2000 <= day.year <= 2100 for day in days):
         ack_with(ack, people_blocks.message(EXPORT_USAGE))
         return
     first = days[0] if days else today - timedelta(days=EXPORT_DAYS)

@@ -14,7 +14,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.services.ports import DeliveryError
 from bot.services.promises import PromiseRefused, PromiseRequest, PromiseView
 from handlers.slack import blocks, parse, promise_blocks
-from handlers.slack.blocks import Rendered
+from handlers.slack.blocks import Rendered, in_digest
 from handlers.slack.container import Services, services_of
 from handlers.slack.home import from_home, publish_home
 from handlers.slack.replies import ack_with, replace_with, tell_privately
@@ -118,7 +118,7 @@ def on_promise_button(
             )
     except PromiseRefused as error:
         ack()
-        tell_privately(respond, promise_blocks.refusal(error))
+        _refuse(services, client, body, respond, promise_blocks.refusal(error))
         return
     services.deliver_soon()
 
@@ -282,11 +282,24 @@ def _with_reply_url(view: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
 def _show(
     services: Services, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
 ) -> None:
-    """The reminder whose button was clicked becomes `rendered`; a button on the Home shows the Home again."""
+    """The reminder whose button was clicked becomes `rendered`; a button on the Home shows the Home
+    again; one on a digest item answers privately (the other items stay as they are)."""
+    if from_home(body):
+        publish_home(services, client, body["team"]["id"], body["user"]["id"])
+    elif any(in_digest(action) for action in body.get("actions") or []):
+        tell_privately(respond, rendered)
+    else:
+        replace_with(respond, rendered)
+
+
+def _refuse(
+    services: Services, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
+) -> None:
+    """A stale button: the Home shows how things are now; a message gets a private word."""
     if from_home(body):
         publish_home(services, client, body["team"]["id"], body["user"]["id"])
     else:
-        replace_with(respond, rendered)
+        tell_privately(respond, rendered)
 
 
 def _reply_to(metadata: dict[str, Any], rendered: Rendered) -> None:

@@ -169,3 +169,63 @@ def test_someone_an_admin_chose_can_change_settings_too(harness: Harness) -> Non
     )
 
     assert reply is None and h.app.services.workspaces.get(TEAM).kudos_channel_id == GENERAL
+
+
+def test_saving_the_form_keeps_each_channels_own_recap_and_greeting(harness: Harness) -> None:
+    h = admin_harness(harness)
+    h.fake.add_channel("C0ALL", "everyone")
+    h.configure(
+        recaps={
+            "C0TEAM": {"weekday": 4, "hour": 16},
+            "C0ALL": {"weekday": 0, "hour": 9, "scope": "workspace"},
+        },
+        channel_welcomes={"C0TEAM": "Hi {mention}, welcome to the team!", "C0ALL": "Welcome, {name}."},
+    )
+    form = open_settings(h, ADMIN)
+
+    unchanged = submit(
+        h,
+        form,
+        form_state(
+            admin_recap_channels={"selected_conversations": ["C0TEAM", "C0ALL", GENERAL]},
+            admin_recap_day={"selected_option": {"value": "4"}},
+            admin_recap_hour={"selected_option": {"value": "16"}},
+            admin_greet_channels={"selected_conversations": ["C0TEAM", "C0ALL"]},
+            admin_greeting={"value": "Hi {mention}, welcome to the team!"},
+        ),
+        view_id="VKEEP",
+        user_id=ADMIN,
+    )
+
+    assert unchanged is None
+    settings = h.app.services.workspaces.get(TEAM)
+    assert settings.recaps == {
+        "C0TEAM": RecapSchedule(weekday=4, hour=16),
+        "C0ALL": RecapSchedule(weekday=0, hour=9, scope="workspace"),
+        GENERAL: RecapSchedule(weekday=4, hour=16),  # newly chosen: takes what the form says
+    }
+    assert settings.channel_welcomes == {
+        "C0TEAM": "Hi {mention}, welcome to the team!",
+        "C0ALL": "Welcome, {name}.",
+    }
+
+
+def test_a_greeting_channel_the_bot_is_not_in_is_explained_on_the_channel_picker(harness: Harness) -> None:
+    h = admin_harness(harness)
+    form = open_settings(h, ADMIN)
+
+    reply = submit(
+        h,
+        form,
+        form_state(
+            admin_greet_channels={"selected_conversations": ["C0QUIET"]},
+            admin_recap_channels={"selected_conversations": ["C0TEAM"]},
+            admin_recap_hour={"selected_option": {"value": "nine"}},  # forged: not a number
+        ),
+        view_id="VQUIET",
+        user_id=ADMIN,
+    )
+
+    assert "I'm not in <#C0QUIET> yet" in reply["errors"]["admin_greet_channels"]
+    assert "valid integer" in reply["errors"]["admin_recap_channels"]
+    assert h.app.services.workspaces.get(TEAM) == WorkspaceSettings(team_id=TEAM)

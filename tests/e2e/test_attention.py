@@ -129,3 +129,69 @@ def test_a_digest_with_nothing_left_to_say_is_not_sent(harness: Harness) -> None
     tick(h, datetime(2026, 11, 20, 9, 5, tzinfo=UTC))
 
     assert len(dms(h, GIVER)) == sent_before
+
+
+def _folded_digest(h: Harness) -> None:
+    """Gia, in digest mode, has two nudges waiting in Friday's digest."""
+    prefer(h, GIVER, digest=True)
+    for n in range(2):
+        promise_to(h, n, "by Thursday 3pm")
+    tick(h, datetime(2026, 11, 19, 15, 0, tzinfo=UTC))
+    tick(h, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+
+
+def test_every_block_of_a_digest_has_its_own_id_and_a_button_there_leaves_the_rest(harness: Harness) -> None:
+    from tests.e2e.test_promises import button
+
+    h = harness
+    _folded_digest(h)
+    tick(h, datetime(2026, 11, 20, 9, 1, tzinfo=UTC))
+    [digest] = dms(h, GIVER)[4:]
+    ids = [b["block_id"] for b in digest["blocks"] if "block_id" in b]
+    assert len(ids) == len(set(ids))
+
+    button(h, digest, "promise_done", tag="from-digest")
+
+    [answer] = [r for r in h.responses(GIVER) if r["tag"].endswith("from-digest")]
+    assert answer["replace_original"] is False  # the digest's other item keeps its buttons
+
+
+def test_a_digest_that_cannot_be_sent_takes_its_items_with_it(harness: Harness) -> None:
+    h = harness
+    _folded_digest(h)
+    h.fake.fail_next("chat.postMessage", "account_inactive", channel=GIVER)
+
+    tick(h, datetime(2026, 11, 20, 9, 1, tzinfo=UTC))
+
+    with h.session() as session:
+        statuses = {
+            row.dedupe_key.split(":")[-2]: row.status
+            for row in session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == GIVER))
+            if "nudge" in row.dedupe_key
+        }
+        assert set(statuses.values()) == {"dead"}
+
+
+def test_a_digest_waits_while_its_person_is_away(harness: Harness) -> None:
+    h = harness
+    _folded_digest(h)
+    prefer(h, GIVER, digest=True, away_until=date(2026, 11, 24))
+
+    tick(h, datetime(2026, 11, 20, 9, 1, tzinfo=UTC))
+    assert len(dms(h, GIVER)) == 4
+
+    tick(h, datetime(2026, 11, 25, 9, 1, tzinfo=UTC))  # back on Wednesday
+    assert "2 things from ExtraMile" in texts(dms(h, GIVER)[4]["blocks"])
+
+
+def test_coming_back_early_brings_what_waited(harness: Harness) -> None:
+    h = harness
+    prefer(h, ANA, away_until=date(2026, 12, 31))
+    h.command(f"<@{ANA}|ana> thanks for the fix")
+    assert dms(h, ANA) == []
+
+    prefer(h, ANA)  # back: no absence any more
+    tick(h, datetime(2026, 11, 18, 15, 1, tzinfo=UTC))
+
+    [dm] = dms(h, ANA)
+    assert "gave you kudos" in texts(dm["blocks"])

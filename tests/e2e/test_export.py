@@ -42,6 +42,11 @@ def test_an_admin_gets_three_csv_files_that_match_the_database(harness: Harness)
 
     [shared] = {c for f in h.fake.files() for c in f["shared_to"]}
     assert shared == "D" + ADMIN
+    assert {f["name"] for f in h.fake.files()} == {
+        f"{kind}-2026-11-01-to-2026-11-30.csv" for kind in ("kudos", "promises", "checkins")
+    }
+    [comment] = [m["text"] for m in h.fake.messages("D" + ADMIN) if m.get("files")]
+    assert "Sun 1 Nov 2026 to Mon 30 Nov 2026" in comment
     tables = files_by_name(h)
     assert set(tables) == {"kudos", "promises", "checkins"}
     with h.session() as session:
@@ -83,5 +88,6 @@ def test_exports_are_for_admins_and_dates_must_make_sense(harness: Harness) -> N
     assert "Exports are for workspace admins" in export(h, "", user_id=GIVER)["text"]
     assert "/extramile export 2026-09-01 2026-11-30" in export(h, "last month")["text"]
     assert "comes after" in export(h, "2026-11-30 2026-11-01")["text"]
+    assert "/extramile export 2026-09-01" in export(h, "2026-01-01 9999-12-31")["text"]
     with h.session() as session:
         assert session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "export.files")).all() == []

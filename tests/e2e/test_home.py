@@ -84,7 +84,7 @@ def test_the_home_shows_my_loops_kudos_dates_and_settings(harness: Harness) -> N
 
     assert "*send the deck* for <@U0ANA>, due Fri 20 Nov 15:00" in shown
     assert (
-        "*Waiting on others*\n• <@U0BEN>: *the numbers*, by Fri 20 Nov 01:00" in shown
+        "*Waiting on others* • <@U0BEN>: *the numbers*, by Fri 20 Nov 01:00" in shown
     )  # Ben's 10am in Tokyo
     assert "<@U0ANA>, every 2 weeks. Next: Wed 2 Dec 09:00" in shown
     assert "*Kudos you received:* 1 in all." in shown and "<@U0ANA>: thanks for the review" in shown
@@ -179,3 +179,30 @@ def test_editing_dates_from_the_home_shows_them_at_once(harness: Harness) -> Non
 
     assert "*Your dates:* birthday 3 July, start date 2020-02-01" in texts(latest_home(h)["blocks"])
     assert h.clock.now() == datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+def test_a_stale_button_on_the_home_shows_the_home_as_it_is_now(harness: Harness) -> None:
+    h = harness
+    h.command(f"<@{ANA}|ana> send the deck by Friday 3pm", name="/promise")
+    view = open_home(h)
+    press(h, view, "promise_done")
+
+    press(h, view, "promise_done")  # the same, old Home: the promise is closed already
+
+    assert "Nothing open. Nice." in texts(latest_home(h)["blocks"])
+
+
+def test_a_long_list_of_what_others_owe_me_still_fits_the_home(harness: Harness) -> None:
+    h = harness
+    for n in range(9):
+        h.command(
+            f"<@{GIVER}|gia> {'a long & winding report ' * 19} part {n} by Friday 3pm",
+            name="/promise",
+            user_id=ANA,
+        )
+
+    view = open_home(h)
+
+    assert (
+        sum("a long &amp; winding report" in b.get("text", {}).get("text", "") for b in view["blocks"]) == 8
+    )

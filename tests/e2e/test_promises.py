@@ -42,8 +42,8 @@ def button(
     h: Harness, message: dict[str, Any], action_id: str, *, user_id: str = GIVER, tag: str = "btn"
 ) -> Any:
     """Clicks `action_id` on a message the fake Slack received."""
-    element = next(
-        e
+    block, element = next(
+        (block, e)
         for block in message["blocks"]
         for e in [*block.get("elements", []), block.get("accessory") or {}]
         if isinstance(e, dict) and e.get("action_id") == action_id
@@ -56,6 +56,7 @@ def button(
         {
             **body["actions"][0],
             "action_id": action_id,
+            "block_id": block.get("block_id", "b"),
             "value": element["value"],
             "action_ts": f"{h.clock.now().timestamp():.6f}",
         }

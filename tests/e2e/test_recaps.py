@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import build_app
 from bot.services.checkins import CheckinRequest
-from storage.models import OutboxMessage, Promise
+from storage.models import Checkin, OutboxMessage, Promise
 from tests.conftest import ANA, BEN, GIVER, TEAM, Harness, make_settings, texts
 from tests.e2e.test_people import joined
 
@@ -236,3 +236,60 @@ def test_the_readme_chart_is_one_the_tests_drew(week: Harness) -> None:
     assert committed.startswith(b"\x89PNG\r\n\x1a\n")
     # The same picture size (900 x 374 pixels): the README shows what a recap looks like today.
     assert committed[16:24] == drawn[16:24]
+
+
+def test_a_preview_on_recap_day_before_its_hour_shows_the_week_about_to_be_told(week: Harness) -> None:
+    h = week
+    h.clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # Monday, an hour before the recap
+    h.command(f"<@{ANA}|ana> an early one", user_id=GIVER)  # Monday's: next week's recap
+
+    shown = texts(h.command("preview", name="/recap", channel_id=TEAM_CHANNEL)["blocks"])
+
+    assert "This week at a glance" in shown and "Mon 16 Nov to Sun 22 Nov" in shown
+    assert ":clap: *3 kudos*" in shown
+
+
+def test_kudos_given_in_a_private_channel_count_but_are_not_quoted_elsewhere(week: Harness) -> None:
+    h = week
+    h.fake.add_channel("G0SECRET", "secret", is_private=True, members=[GIVER, ANA])
+    h.clock.set(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    h.command(f"<@{ANA}|ana> <@{BEN}|ben> <@{CAL}|cal> the secret project is saved", channel_id="G0SECRET")
+    h.clock.set(RECAP_TIME)
+
+    h.app.services.delivery.tick()
+
+    shown = texts(recap_post(h, COMPANY)["blocks"])
+    assert ":clap: *5 kudos*" in shown  # it counts
+    assert "secret project" not in shown  # its words stay in the private channel
+
+
+def test_every_time_a_check_in_is_done_counts(week: Harness) -> None:
+    h = week
+    with h.session() as session:
+        [checkin_id] = session.scalars(select(Checkin.id)).all()
+    h.clock.set(datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    h.app.services.checkins.done(team_id=TEAM, checkin_id=checkin_id, actor_id=GIVER, token="click-1")
+    h.app.services.checkins.done(
+        team_id=TEAM, checkin_id=checkin_id, actor_id=GIVER, token="click-1"
+    )  # again
+    h.clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # done once more, next week's
+    h.app.services.checkins.done(team_id=TEAM, checkin_id=checkin_id, actor_id=GIVER, token="click-2")
+    h.clock.set(RECAP_TIME)
+
+    h.app.services.delivery.tick()
+
+    assert "*2 check-ins* done" in texts(recap_post(h, TEAM_CHANNEL)["blocks"])
+
+
+def test_a_schedule_moved_during_the_week_is_followed(week: Harness) -> None:
+    h = week
+    h.clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    h.app.services.delivery.tick()  # Monday's recap planned for 09:00
+    h.configure(recaps={TEAM_CHANNEL: {"weekday": 0, "hour": 11}})
+
+    h.clock.set(RECAP_TIME)
+    h.app.services.delivery.tick()
+    assert [c for c in h.fake.calls_to("chat.postMessage") if c.params["channel"] == TEAM_CHANNEL] == []
+    h.clock.set(RECAP_TIME.replace(hour=11))
+    h.app.services.delivery.tick()
+    assert recap_post(h, TEAM_CHANNEL)
