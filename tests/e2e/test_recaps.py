@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -293,3 +294,44 @@ def test_a_schedule_moved_during_the_week_is_followed(week: Harness) -> None:
     h.clock.set(RECAP_TIME.replace(hour=11))
     h.app.services.delivery.tick()
     assert recap_post(h, TEAM_CHANNEL)
+
+
+def test_extramile_workspace_and_tick_post_the_recap_once(week: Harness, tmp_path: Path) -> None:
+    """The commands an operator runs: move #team's recap to Tuesday 10:00, stop the company one, tick."""
+    from tests.test_cli import clean_env, extramile
+
+    h = week
+    env = clean_env(
+        tmp_path,
+        DATABASE_URL=h.app.settings.DATABASE_URL,
+        SLACK_BOT_TOKEN="xoxb-cli",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=h.fake.url,
+    )
+    moved = extramile(
+        "workspace",
+        TEAM,
+        "--recap",
+        f"{TEAM_CHANNEL}=tuesday@10",
+        "--recap",
+        f"{COMPANY}=off",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert moved.returncode == 0, moved.stderr
+
+    monday = extramile("tick", "--at", RECAP_TIME.isoformat(), env=env, cwd=tmp_path)
+    assert monday.returncode == 0, monday.stderr
+    assert [c for c in h.fake.calls_to("chat.postMessage") if c.params["channel"][0] == "C"] == []
+
+    tuesday = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).isoformat()
+    for _ in range(2):
+        ticked = extramile("tick", "--at", tuesday, env=env, cwd=tmp_path)
+        assert ticked.returncode == 0, ticked.stderr
+
+    shown = texts(recap_post(h, TEAM_CHANNEL)["blocks"])
+    # A Tuesday recap tells the seven days before it: Monday 16's kudos is last week's news.
+    assert "Tue 17 Nov to Mon 23 Nov" in shown and ":clap: *2 kudos*, thanking *2 people*." in shown
+    assert [f["shared_to"] for f in h.fake.files()] == [[TEAM_CHANNEL]]
+    # Every Web API call carried the operator's token; the bytes go to the upload URL, which takes none.
+    assert {c.method for c in h.fake.calls if c.token != "xoxb-cli"} == {"upload"}
