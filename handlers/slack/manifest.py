@@ -47,8 +47,8 @@ COMMANDS: list[dict[str, Any]] = [
     },
     {
         "command": "/extramile",
-        "description": "Help, and forget-me",
-        "usage_hint": "forget-me",
+        "description": "Help, forget-me, and export for admins",
+        "usage_hint": "help | forget-me | export [FROM] [TO]",
         "should_escape": False,
     },
 ]
