@@ -335,3 +335,41 @@ def test_extramile_workspace_and_tick_post_the_recap_once(week: Harness, tmp_pat
     assert [f["shared_to"] for f in h.fake.files()] == [[TEAM_CHANNEL]]
     # Every Web API call carried the operator's token; the bytes go to the upload URL, which takes none.
     assert {c.method for c in h.fake.calls if c.token != "xoxb-cli"} == {"upload"}
+
+
+def test_a_server_that_draws_nothing_never_loads_matplotlib(tmp_path: Path) -> None:
+    """The chart library is imported by the first chart, so an idle server's memory does not carry it."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT, clean_env
+
+    script = f"""
+import sys
+from bot.app import build_app
+from bot.services.charts import recap_chart
+from handlers.slack.fake_api import FakeSlack
+from storage.db import create_db_engine, upgrade
+from tests.conftest import make_settings
+
+with FakeSlack(team_id="{TEAM}") as fake:
+    engine = create_db_engine("sqlite:///{tmp_path / "idle.db"}")
+    upgrade(engine)
+    app = build_app(make_settings("sqlite:///{tmp_path / "idle.db"}", fake.url), engine=engine)
+    app.services.delivery.tick()
+    print("after start and a tick:", "matplotlib" in sys.modules)
+    recap_chart(day_labels=["Mon"], this_week=[1], last_week=[0], values=[])
+    print("after a chart:", "matplotlib" in sys.modules)
+    app.workers.shutdown()
+"""
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        env=clean_env(tmp_path),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["after start and a tick: False", "after a chart: True"]
