@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.app import ExtraMile, build_app
 from bot.clock import FrozenClock
 from bot.server import RunningServer
+from bot.services.workspaces import RecapSchedule
 from bot.settings import Settings
 from handlers.slack.fake_api import Call, FakeSlack
 from handlers.slack.signed_requests import SignedSender
@@ -289,7 +290,7 @@ def play() -> int:
                     "welcome_channel_id": "C0HELLO",
                     "celebrations_channel_id": "C0PARTY",
                     "timezone": "Europe/London",
-                    "recaps": {"C0GENERAL": {"weekday": 0, "hour": 9, "scope": "workspace"}},
+                    "recaps": {"C0GENERAL": RecapSchedule(weekday=0, hour=9, scope="workspace")},
                 }
             )
         )
