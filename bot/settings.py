@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,11 @@ FIXES: dict[str, str] = {
     "SLACK_API_URL": "set it to a Web API base URL such as https://slack.com/api/, or unset it",
     "DATABASE_URL": "set it to a SQLAlchemy URL such as sqlite:///extramile.db or postgresql+psycopg://host/db",
     "PORT": "set it to a TCP port number between 1 and 65535",
+    "SLACK_CLIENT_ID": "set it to the Client ID from your app's Basic Information page (OAuth mode)",
+    "SLACK_CLIENT_SECRET": "set it to the Client Secret from your app's Basic Information page (OAuth mode)",
+    "SLACK_REDIRECT_URI": "set it to this server's public https://.../slack/oauth_redirect, or unset it",
+    "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+    "LOG_FORMAT": "set it to text or json",
 }
 
 
@@ -33,6 +39,22 @@ class Settings(BaseSettings):
     SLACK_API_URL: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     PORT: int = Field(default=3000, ge=1, le=65535)
+    # OAuth mode (many workspaces): instead of SLACK_BOT_TOKEN, each installation's own tokens.
+    SLACK_CLIENT_ID: str | None = None
+    SLACK_CLIENT_SECRET: SecretStr | None = None
+    SLACK_REDIRECT_URI: AnyHttpUrl | None = None
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("LOG_FORMAT", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("SLACK_BOT_TOKEN")
     @classmethod
@@ -60,9 +82,20 @@ class Settings(BaseSettings):
         url = str(self.SLACK_API_URL)
         return url if url.endswith("/") else url + "/"
 
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each through Slack's OAuth flow, rather than one bot token."""
+        return self.SLACK_CLIENT_ID is not None or self.SLACK_CLIENT_SECRET is not None
+
     def require_slack(self) -> None:
-        """`run` needs credentials; `demo`, `manifest` and `db upgrade` do not."""
-        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        """`run` needs credentials: a bot token, or an OAuth app's id and secret (never both)."""
+        if self.oauth and self.SLACK_BOT_TOKEN is not None:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: keep the bot token for "
+                "one workspace, or the client id and secret for installs through OAuth, not both."
+            )
+        needed = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if self.oauth else ("SLACK_BOT_TOKEN",)
+        for name in (*needed, "SLACK_SIGNING_SECRET"):
             if getattr(self, name) is None:
                 raise SettingsError(f"{name} is not set: {FIXES[name]}.")
 
