@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -28,7 +29,15 @@ from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
 from bot.workers import Coalesced, Workers
+from handlers.slack.clients import OneWorkspace, SlackClients
 from handlers.slack.container import Services
+from handlers.slack.installations import (
+    Installations,
+    InstallationStore,
+    InstalledBotAuthorize,
+    oauth_settings,
+)
+from handlers.slack.installations import register as register_installations
 from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
 from handlers.slack.outbox import SlackOutboxSender
@@ -42,6 +51,9 @@ class ExtraMile:
     sessions: SessionFactory
     bolt: App
     services: Services
+    # The WebClient for each workspace, and in OAuth mode where they come from.
+    slack_clients: SlackClients
+    installations: Installations | None
     web: Starlette
     workers: Workers
     lifecycle: Lifecycle
@@ -54,17 +66,22 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     clock = clock or SystemClock()
     engine = engine or create_db_engine(settings.DATABASE_URL)
     sessions = session_factory(engine)
-    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
     signing_secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET else ""
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    messenger = SlackMessenger(client)
-    people = PeopleService(sessions=sessions, clock=clock, directory=SlackDirectory(client))
     workspaces = WorkspaceService(sessions, clock)
+    installations = _installations(settings, engine, sessions, clock, workspaces) if settings.oauth else None
+    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
+    # In OAuth mode this client has no token: Bolt gives each request its workspace's, and
+    # `installations` gives every other call its own.
+    client = WebClient(token=None if installations else token, base_url=settings.slack_api_url, timeout=10)
+    clients: SlackClients = installations or OneWorkspace(client)
+    messenger = SlackMessenger(clients)
+    directory = SlackDirectory(clients)
+    people = PeopleService(sessions=sessions, clock=clock, directory=directory)
     workers = Workers()
     delivery = DeliveryService(
         sessions=sessions,
         clock=clock,
-        sender=SlackOutboxSender(client),
+        sender=SlackOutboxSender(clients),
         attention=Attentive(sessions=sessions, clock=clock, people=people),
     )
     kudos = KudosService(
@@ -77,7 +94,6 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     recaps = RecapService(
         sessions=sessions, clock=clock, people=people, workspaces=workspaces, celebrations=celebrations
     )
-    directory = SlackDirectory(client)
     administration = AdministrationService(
         people=people, workspaces=workspaces, celebrations=celebrations, directory=directory
     )
@@ -121,8 +137,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         token_verification_enabled=False,
         process_before_response=False,
         listener_executor=workers.listeners,
+        **(_oauth(settings, installations, engine) if installations else {}),
     )
     register(bolt, services)
+    register_installations(bolt, installations)
     lifecycle = Lifecycle(delivery, workers)
     return ExtraMile(
         settings=settings,
@@ -130,7 +148,38 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         sessions=sessions,
         bolt=bolt,
         services=services,
+        slack_clients=clients,
+        installations=installations,
         web=build_web(bolt, engine, signing_secret=signing_secret, on_shutdown=lifecycle.stop),
         workers=workers,
         lifecycle=lifecycle,
     )
+
+
+def _installations(
+    settings: Settings, engine: Engine, sessions: SessionFactory, clock: Clock, workspaces: WorkspaceService
+) -> Installations:
+    assert settings.SLACK_CLIENT_ID is not None and settings.SLACK_CLIENT_SECRET is not None
+    return Installations(
+        store=InstallationStore(settings.SLACK_CLIENT_ID, engine, workspaces),
+        client_id=settings.SLACK_CLIENT_ID,
+        client_secret=settings.SLACK_CLIENT_SECRET.get_secret_value(),
+        api_url=settings.slack_api_url,
+        sessions=sessions,
+        clock=clock,
+    )
+
+
+def _oauth(settings: Settings, installations: Installations, engine: Engine) -> dict[str, Any]:
+    """Bolt's OAuth flow (the install page and the redirect) and its per-request authorize."""
+    assert settings.SLACK_CLIENT_ID is not None and settings.SLACK_CLIENT_SECRET is not None
+    return {
+        "authorize": InstalledBotAuthorize(installations),
+        "oauth_settings": oauth_settings(
+            client_id=settings.SLACK_CLIENT_ID,
+            client_secret=settings.SLACK_CLIENT_SECRET.get_secret_value(),
+            redirect_uri=str(settings.SLACK_REDIRECT_URI) if settings.SLACK_REDIRECT_URI else None,
+            store=installations.store,
+            engine=engine,
+        ),
+    }

@@ -192,37 +192,33 @@ def _tick(settings: Settings, at: datetime | None, *, dry_run: bool) -> int:
 def _refresh_celebration_members(
     settings: Settings, engine: Engine, team_id: str, channel_id: str
 ) -> int | None:
-    from slack_sdk import WebClient
 
     from bot.app import build_app
     from bot.services.ports import DeliveryError
     from handlers.slack.messenger import SlackDirectory
 
-    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
-    if token is None:
+    if settings.SLACK_BOT_TOKEN is None and not settings.oauth:
         print(
             "extramile: the heads-up needs the channel's members: set SLACK_BOT_TOKEN and try again",
             file=sys.stderr,
         )
         return None
+    app = build_app(settings, engine=engine)
     try:
-        members = SlackDirectory(WebClient(token=token, base_url=settings.slack_api_url)).channel_members(
-            team_id, channel_id
-        )
+        members = SlackDirectory(app.slack_clients).channel_members(team_id, channel_id)
     except DeliveryError as error:
+        app.workers.shutdown()
         print(
             f"extramile: could not read the members of {channel_id}: {error.reason} (is the bot in it?)",
             file=sys.stderr,
         )
         return None
-    app = build_app(settings, engine=engine)
     kept = app.services.celebrations.refresh_members(team_id=team_id, channel_id=channel_id, user_ids=members)
     app.workers.shutdown()
     return kept
 
 
 def _import_people(settings: Settings, path: Path, team_id: str | None) -> int:
-    from slack_sdk import WebClient
 
     from bot.app import build_app
     from bot.services.celebrations import DateRefused
@@ -232,9 +228,11 @@ def _import_people(settings: Settings, path: Path, team_id: str | None) -> int:
     engine = _migrated_engine(settings)
     if engine is None:
         return 2
+    if settings.oauth and team_id is None:
+        print("extramile: with many workspaces (OAuth mode), say which one: --team T...", file=sys.stderr)
+        return 2
     app = build_app(settings, engine=engine)
-    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
-    directory = SlackDirectory(WebClient(token=token, base_url=settings.slack_api_url))
+    directory = SlackDirectory(app.slack_clients)
     try:
         team = team_id or directory.team_id()
         report = app.services.celebrations.import_csv(

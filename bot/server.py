@@ -10,11 +10,11 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -84,9 +84,40 @@ def build_web(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *_oauth_routes(bolt),
         ],
         lifespan=lifespan,
     )
+
+
+def _oauth_routes(bolt: App) -> list[Route]:
+    """OAuth mode: the "Add to Slack" page and Slack's redirect back, handled by Bolt's OAuth flow
+    (state checked against its cookie and the state store, the installation saved in our database)."""
+    flow = bolt.oauth_flow
+    if flow is None:
+        return []
+
+    def page(handle: Callable[[BoltRequest], BoltResponse]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            bolt_request = BoltRequest(
+                body="",
+                query=request.url.query,
+                headers={key: [value] for key, value in request.headers.items()},
+            )
+            bolt_response = await run_in_threadpool(handle, bolt_request)
+            response = Response(content=bolt_response.body, status_code=bolt_response.status)
+            # Several Set-Cookie headers must stay several (the state cookie, and its removal).
+            for key, values in bolt_response.headers.items():
+                for value in values:
+                    response.headers.append(key, value)
+            return response
+
+        return endpoint
+
+    return [
+        Route(flow.install_path, page(flow.handle_installation), methods=["GET"]),
+        Route(flow.redirect_uri_path, page(flow.handle_callback), methods=["GET"]),
+    ]
 
 
 async def _bounded_body(request: Request) -> bytes | None:

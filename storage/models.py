@@ -50,6 +50,8 @@ class Workspace(Base):
     recap_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     # People an admin made ExtraMile admins, besides the workspace's own admins and owners.
     admin_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # When the workspace removed ExtraMile (uninstalled it, or revoked its token); None while installed.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PersonSettings(Base):
@@ -303,3 +305,14 @@ class ChannelMember(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Lease(Base):
+    """Something only one process may do at a time (refresh a workspace's token): whoever holds the
+    row until `held_until` does it; a holder that died loses it when the time runs out."""
+
+    __tablename__ = "lease"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Workspace
 from storage.upserts import insert_once
 
 PENDING = "pending"
@@ -196,6 +196,34 @@ def cancel_pending(session: Session, *, team_id: str, key_prefix: str, reason: s
             OutboxMessage.status == PENDING,
         )
         .values(status=CANCELLED, last_error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_for_removed_workspaces(session: Session, *, reason: str) -> int:
+    """Cancels every row not yet claimed in a workspace that removed ExtraMile."""
+    removed = select(Workspace.team_id).where(Workspace.removed_at.is_not(None))
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status.in_((PENDING, FOLDED)), OutboxMessage.team_id.in_(removed))
+        .values(status=CANCELLED, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revive_cancelled(session: Session, *, team_id: str, reason: str, now: datetime) -> int:
+    """Rows cancelled for `reason` that are still ahead of `now` (and not expired) go back to pending."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.status == CANCELLED,
+            OutboxMessage.last_error == reason,
+            OutboxMessage.deliver_after > now,
+            or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+        )
+        .values(status=PENDING, last_error=None, digest_key=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

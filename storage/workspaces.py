@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -58,3 +59,19 @@ def save(session: Session, *, team_id: str, values: Mapping[str, Any]) -> None:
         session.add(workspace)
     for name, value in values.items():
         setattr(workspace, name, value)
+
+
+def mark_removed(session: Session, *, team_id: str, at: datetime | None) -> None:
+    """Records that the workspace removed ExtraMile (`at`), or that it is installed again (None)."""
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        if at is None:
+            return
+        workspace = Workspace(team_id=team_id)
+        session.add(workspace)
+    workspace.removed_at = at
+
+
+def removed_at(session: Session, *, team_id: str) -> datetime | None:
+    workspace = session.get(Workspace, team_id)
+    return workspace.removed_at if workspace is not None else None

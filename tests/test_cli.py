@@ -269,12 +269,15 @@ def test_the_scheduler_is_a_clock_with_two_fixed_jobs(tmp_path: Path) -> None:
     from bot.clock import SystemClock
     from bot.scheduler import build_scheduler
     from bot.services.delivery import DeliveryService
+    from handlers.slack.clients import OneWorkspace
     from handlers.slack.outbox import SlackOutboxSender
     from storage.db import session_factory
 
     engine = create_db_engine(f"sqlite:///{tmp_path / 's.db'}")
     delivery = DeliveryService(
-        sessions=session_factory(engine), clock=SystemClock(), sender=SlackOutboxSender(WebClient())
+        sessions=session_factory(engine),
+        clock=SystemClock(),
+        sender=SlackOutboxSender(OneWorkspace(WebClient())),
     )
     scheduler = build_scheduler(delivery)
     scheduler.start(paused=True)

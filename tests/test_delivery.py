@@ -179,7 +179,9 @@ def test_a_sender_that_crashed_after_posting_is_not_repeated(harness: Harness) -
 def _client(h: Harness) -> Any:
     from slack_sdk import WebClient
 
-    return WebClient(token="xoxb-test", base_url=h.fake.url)
+    from handlers.slack.clients import OneWorkspace
+
+    return OneWorkspace(WebClient(token="xoxb-test", base_url=h.fake.url))
 
 
 def test_concurrent_workers_send_every_row_once_and_take_over_a_dead_workers_rows(harness: Harness) -> None:
@@ -299,7 +301,7 @@ def test_a_busy_conversation_does_not_hide_a_message_sent_before_a_crash(harness
     promise_to_contact(h, 1, due="tomorrow 9am")
     h.clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
     _crash_after_sending(h, h.app.services.promises.compose)
-    client = _client(h)
+    client = _client(h).client
     for n in range(230):  # a busy DM: far more than one page of history since the crash
         client.chat_postMessage(channel="D" + GIVER, text=f"chatter {n}")
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.services.ports import DeliveryError, PostedMessage
+from bot.services.workspaces import REMOVED
 from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
 from storage.models import OutboxMessage
@@ -201,7 +202,10 @@ class DeliveryService:
         """Asks every service what is due and writes the rows; planning twice adds nothing."""
         now = now or self._clock.now()
         with unit_of_work(self._sessions) as session:
-            return sum(planner(session, now) for planner in self._planners)
+            planned = sum(planner(session, now) for planner in self._planners)
+            # Planners don't ask whether a workspace still has ExtraMile: nothing is sent where it doesn't.
+            outbox_store.cancel_for_removed_workspaces(session, reason=REMOVED)
+            return planned
 
     def tick(self, now: datetime | None = None, *, dry_run: bool = False) -> TickReport:
         """One plan + deliver pass as of `now`; with dry_run, what would be sent, changing nothing."""

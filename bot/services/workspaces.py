@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from bot.clock import Clock, SystemClock
 from bot.services.recent import Recent
+from storage import outbox as outbox_store
 from storage import workspaces as workspace_store
 from storage.db import SessionFactory, unit_of_work
 
@@ -20,6 +21,8 @@ _VALUE = re.compile(r"^[\w-]{1,100}$")
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,30}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,30}$")]
 PLACEHOLDERS = ("name", "mention", "channel")
+# Why a message was cancelled when its workspace removed ExtraMile (and revived if it comes back).
+REMOVED = "workspace_removed"
 
 
 def check_template(text: str) -> str:
@@ -122,7 +125,8 @@ SETTINGS_TTL = timedelta(seconds=2)
 class WorkspaceService:
     def __init__(self, sessions: SessionFactory, clock: Clock | None = None) -> None:
         self.sessions = sessions
-        self._recent: Recent[str, WorkspaceSettings] = Recent(clock or SystemClock(), SETTINGS_TTL)
+        self._clock = clock or SystemClock()
+        self._recent: Recent[str, WorkspaceSettings] = Recent(self._clock, SETTINGS_TTL)
 
     def get(self, team_id: str) -> WorkspaceSettings:
         """The saved settings, or the defaults for a workspace that never changed any."""
@@ -140,3 +144,21 @@ class WorkspaceService:
         with unit_of_work(self.sessions) as session:
             workspace_store.save(session, team_id=settings.team_id, values=values)
         self._recent.forget(settings.team_id)
+
+    def removed(self, team_id: str) -> int:
+        """The workspace removed ExtraMile: what was waiting to be sent there is cancelled (and what
+        planners add later is cancelled as it is planned). Its data stays. How many rows were cancelled."""
+        with unit_of_work(self.sessions) as session:
+            workspace_store.mark_removed(session, team_id=team_id, at=self._clock.now())
+            return outbox_store.cancel_for_removed_workspaces(session, reason=REMOVED)
+
+    def reinstalled(self, team_id: str) -> int:
+        """Installed again: messages cancelled by the removal that are still ahead come back (what fell
+        due meanwhile is not sent late). How many came back."""
+        with unit_of_work(self.sessions) as session:
+            if workspace_store.removed_at(session, team_id=team_id) is None:
+                return 0
+            workspace_store.mark_removed(session, team_id=team_id, at=None)
+            return outbox_store.revive_cancelled(
+                session, team_id=team_id, reason=REMOVED, now=self._clock.now()
+            )

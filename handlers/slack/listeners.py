@@ -90,6 +90,8 @@ def _report(error: Exception, body: dict[str, Any], context: BoltContext) -> Non
     if not (user_id and channel_id and isinstance(services, Services)):
         return
     try:
-        services.messenger.ephemeral(channel_id, user_id, blocks.unexpected_error(incident_id))
+        services.messenger.ephemeral(
+            str(context.team_id or ""), channel_id, user_id, blocks.unexpected_error(incident_id)
+        )
     except DeliveryError as failure:
         log.info("incident %s: could not tell the user: %s", incident_id, failure)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -64,6 +65,9 @@ MESSAGE_SHORTCUTS: list[dict[str, str]] = [
         "description": "Promise to get back to the author, and be reminded",
     },
 ]
+# The OAuth flow's two pages (OAuth mode): "Add to Slack", and where Slack sends the installer back.
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_EVENTS = [
     "team_join",
     "user_change",
@@ -76,6 +80,9 @@ BOT_EVENTS = [
     # Channel messages are subscribed to only to see deletions (a deleted message loses its reaction kudos).
     "message.channels",
     "message.groups",
+    # The workspace removed the app, or revoked its token: nothing more is sent there.
+    "app_uninstalled",
+    "tokens_revoked",
 ]
 BOT_SCOPES = [
     "commands",
@@ -101,8 +108,14 @@ BOT_SCOPES = [
 
 
 def build_manifest(
-    *, name: str = "ExtraMile", request_url: str = "https://extramile.example.com/slack/events"
+    *,
+    name: str = "ExtraMile",
+    request_url: str = "https://extramile.example.com/slack/events",
+    token_rotation: bool = False,
 ) -> dict[str, Any]:
+    """`request_url` is Slack's endpoint on this server; the OAuth redirect is on the same host."""
+    origin = urlsplit(request_url)
+    redirect_url = urlunsplit((origin.scheme, origin.netloc, REDIRECT_PATH, "", ""))
     commands = [{**command, "url": request_url} for command in COMMANDS]
     shortcuts = [{**shortcut, "type": "message"} for shortcut in MESSAGE_SHORTCUTS]
     return {
@@ -121,13 +134,13 @@ def build_manifest(
             "shortcuts": shortcuts,
             "slash_commands": commands,
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": {"redirect_urls": [redirect_url], "scopes": {"bot": BOT_SCOPES}},
         "settings": {
             "event_subscriptions": {"request_url": request_url, "bot_events": BOT_EVENTS},
             "interactivity": {"is_enabled": True, "request_url": request_url},
             "org_deploy_enabled": False,
             "socket_mode_enabled": False,
-            "token_rotation_enabled": False,
+            "token_rotation_enabled": token_rotation,
         },
     }
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.ports import DeliveryError, PersonInfo
 from handlers.slack import blocks
+from handlers.slack.clients import SlackClients
 
 
 def delivery_error(error: SlackApiError) -> DeliveryError:
@@ -25,41 +25,43 @@ def delivery_error(error: SlackApiError) -> DeliveryError:
 
 
 class SlackMessenger:
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
+    def __init__(self, clients: SlackClients) -> None:
+        self._clients = clients
 
-    def _call(self, method: str, **params: Any) -> dict[str, Any]:
+    def _call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
         """Calls a typed WebClient method (chat_postMessage, ...), turning Slack's errors into ours."""
         try:
-            response = getattr(self._client, method)(**params)
+            response = getattr(self._clients.for_team(team_id), method)(**params)
         except SlackApiError as error:
             raise delivery_error(error) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None:
-        data = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
+        data = self._call(team_id, "chat_getPermalink", channel=channel_id, message_ts=ts)
         link = data.get("permalink")
         return str(link) if link else None
 
-    def ephemeral(self, channel_id: str, user_id: str, rendered: blocks.Rendered) -> None:
+    def ephemeral(self, team_id: str, channel_id: str, user_id: str, rendered: blocks.Rendered) -> None:
         text, block_list = rendered
-        self._call("chat_postEphemeral", channel=channel_id, user=user_id, text=text, blocks=block_list)
+        self._call(
+            team_id, "chat_postEphemeral", channel=channel_id, user=user_id, text=text, blocks=block_list
+        )
 
 
 class SlackDirectory:
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
+    def __init__(self, clients: SlackClients) -> None:
+        self._clients = clients
 
     def person(self, team_id: str, user_id: str) -> PersonInfo:
         try:
-            user = self._client.users_info(user=user_id).get("user") or {}
+            user = self._clients.for_team(team_id).users_info(user=user_id).get("user") or {}
         except SlackApiError as error:
             raise delivery_error(error) from None
         return person_from_slack(team_id, {"id": user_id, **user})
 
     def user_id_by_email(self, team_id: str, email: str) -> str:
         try:
-            user = self._client.users_lookupByEmail(email=email).get("user") or {}
+            user = self._clients.for_team(team_id).users_lookupByEmail(email=email).get("user") or {}
         except SlackApiError as error:
             raise delivery_error(error) from None
         return str(user["id"])
@@ -67,23 +69,25 @@ class SlackDirectory:
     def channel_members(self, team_id: str, channel_id: str) -> list[str]:
         members: list[str] = []
         try:
-            for page in self._client.conversations_members(channel=channel_id, limit=500):
+            for page in self._clients.for_team(team_id).conversations_members(channel=channel_id, limit=500):
                 members.extend(str(member) for member in page.get("members") or [])
         except SlackApiError as error:
             raise delivery_error(error) from None
         return members
 
     def team_id(self) -> str:
-        """The workspace this token belongs to."""
+        """The workspace SLACK_BOT_TOKEN belongs to (single-workspace mode)."""
         try:
-            return str(self._client.auth_test()["team_id"])
+            return str(self._clients.for_team("").auth_test()["team_id"])
         except SlackApiError as error:
             raise delivery_error(error) from None
 
     def can_post(self, team_id: str, channel_id: str) -> bool:
         """Whether the bot is in the channel (and it is not archived)."""
         try:
-            channel = self._client.conversations_info(channel=channel_id).get("channel") or {}
+            channel = (
+                self._clients.for_team(team_id).conversations_info(channel=channel_id).get("channel") or {}
+            )
         except SlackApiError as error:
             failure = delivery_error(error)
             if failure.permanent:
@@ -94,7 +98,9 @@ class SlackDirectory:
     def is_private(self, team_id: str, channel_id: str) -> bool:
         """Private channels, DMs and channels the bot cannot see all count as private."""
         try:
-            channel = self._client.conversations_info(channel=channel_id).get("channel") or {}
+            channel = (
+                self._clients.for_team(team_id).conversations_info(channel=channel_id).get("channel") or {}
+            )
         except SlackApiError as error:
             failure = delivery_error(error)
             if failure.permanent:
@@ -104,13 +110,15 @@ class SlackDirectory:
 
     def custom_emoji(self, team_id: str) -> set[str]:
         try:
-            return set((self._client.emoji_list().get("emoji") or {}).keys())
+            return set((self._clients.for_team(team_id).emoji_list().get("emoji") or {}).keys())
         except SlackApiError as error:
             raise delivery_error(error) from None
 
     def group_members(self, team_id: str, group_id: str) -> list[str]:
         try:
-            users = self._client.usergroups_users_list(usergroup=group_id).get("users") or []
+            users = (
+                self._clients.for_team(team_id).usergroups_users_list(usergroup=group_id).get("users") or []
+            )
         except SlackApiError as error:
             raise delivery_error(error) from None
         return [str(user_id) for user_id in users]

@@ -29,6 +29,7 @@ from bot.services.recaps import RecapChart, RecapPost
 from bot.services.welcomes import WelcomeNotice
 from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks, recap_blocks
 from handlers.slack.blocks import Rendered
+from handlers.slack.clients import SlackClients
 from handlers.slack.messenger import delivery_error
 
 OUTBOX_EVENT = "extramile_outbox"
@@ -105,29 +106,31 @@ def render(view: object) -> Rendered:
 
 
 class SlackOutboxSender:
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
+    def __init__(self, clients: SlackClients) -> None:
+        self._clients = clients
 
     def send(self, message: Outbound, view: object) -> PostedMessage:
         try:
+            # The workspace's own token (OAuth mode), or the one bot token.
+            client = self._clients.for_team(message.team_id)
             if isinstance(view, Withdrawal):
-                return self._withdraw(view)
+                return self._withdraw(client, view)
             if isinstance(view, RecapChart):
-                return self._upload(message, view)
+                return self._upload(client, message, view)
             if isinstance(view, ExportFiles):
-                return self._send_files(message, view)
+                return self._send_files(client, message, view)
             text, block_list = render(view)
             reply = getattr(view, "reply", None)
             if isinstance(reply, PrivateReply) and (reply.reply_url or reply.channel_id):
-                return self._reply_privately(message, reply, text, block_list)
+                return self._reply_privately(client, message, reply, text, block_list)
             channel = reply.user_id if isinstance(reply, PrivateReply) else message.recipient_id
             thread_ts = getattr(view, "thread_ts", None)
             if (
                 message.reclaimed
-                and (earlier := self._look_for_earlier(message, channel, thread_ts)) is not None
+                and (earlier := self._look_for_earlier(client, message, channel, thread_ts)) is not None
             ):
                 return earlier
-            response = self._client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=block_list,
@@ -139,33 +142,35 @@ class SlackOutboxSender:
             raise delivery_error(error) from None
         return PostedMessage(channel_id=str(response["channel"]), ts=str(response["ts"]))
 
-    def _withdraw(self, view: Withdrawal) -> PostedMessage:
+    def _withdraw(self, client: WebClient, view: Withdrawal) -> PostedMessage:
         try:
-            self._client.chat_delete(channel=view.channel_id, ts=view.ts)
+            client.chat_delete(channel=view.channel_id, ts=view.ts)
         except SlackApiError as error:
             if delivery_error(error).reason != "message_not_found":  # gone already: so much the better
                 raise
         return PostedMessage(channel_id=view.channel_id, ts=view.ts)
 
-    def _upload(self, message: Outbound, chart: RecapChart) -> PostedMessage:
+    def _upload(self, client: WebClient, message: Outbound, chart: RecapChart) -> PostedMessage:
         """The recap's picture, into its channel."""
         if message.reclaimed:
             raise DeliveryError("not_resent_after_crash")
-        return self._share(chart.channel_id, [(chart.filename, chart.title, chart.png)], comment=None)
+        return self._share(client, chart.channel_id, [(chart.filename, chart.title, chart.png)], comment=None)
 
-    def _send_files(self, message: Outbound, export: ExportFiles) -> PostedMessage:
+    def _send_files(self, client: WebClient, message: Outbound, export: ExportFiles) -> PostedMessage:
         """The files into the person's DM, with a word on what they hold."""
         if message.reclaimed:
             raise DeliveryError("not_resent_after_crash")
-        channel = str(self._client.conversations_open(users=export.recipient_id)["channel"]["id"])
+        channel = str(client.conversations_open(users=export.recipient_id)["channel"]["id"])
         comment = (
             f"Here's your export, {export.first_day:%a %-d %b %Y} to {export.last_day:%a %-d %b %Y}: "
             "kudos, promises and check-ins as CSV. Times are UTC, people are their Slack ids with their names."
         )
-        return self._share(channel, [(f.filename, f.title, f.content) for f in export.files], comment=comment)
+        return self._share(
+            client, channel, [(f.filename, f.title, f.content) for f in export.files], comment=comment
+        )
 
     def _share(
-        self, channel: str, files: list[tuple[str, str, bytes]], *, comment: str | None
+        self, client: WebClient, channel: str, files: list[tuple[str, str, bytes]], *, comment: str | None
     ) -> PostedMessage:
         """Slack's upload flow, as files_upload_v2 does it, step by step so a failure says what it means:
         until the last step nothing is shared (a retry is safe); the last step cut short may have
@@ -173,8 +178,8 @@ class SlackOutboxSender:
         uploaded: list[dict[str, str | None]] = []
         for filename, title, content in files:
             try:
-                place = self._client.files_getUploadURLExternal(filename=filename, length=len(content))
-                answer = _post_bytes(str(place["upload_url"]), content, timeout=self._client.timeout)
+                place = client.files_getUploadURLExternal(filename=filename, length=len(content))
+                answer = _post_bytes(str(place["upload_url"]), content, timeout=client.timeout)
             except SlackApiError as error:
                 failure = delivery_error(error)
                 raise DeliveryError(failure.reason, retry_after=failure.retry_after, not_sent=True) from None
@@ -183,14 +188,19 @@ class SlackOutboxSender:
             if answer != 200:
                 raise DeliveryError(f"upload_failed:http_{answer}", not_sent=True)
             uploaded.append({"id": str(place["file_id"]), "title": title})
-        done = self._client.files_completeUploadExternal(
+        done = client.files_completeUploadExternal(
             files=uploaded, channel_id=channel, initial_comment=comment
         )
         shared: list[dict[str, Any]] = done.get("files") or []
         return PostedMessage(channel_id=channel, ts=str(shared[0].get("id", "")) if shared else "")
 
     def _reply_privately(
-        self, message: Outbound, reply: PrivateReply, text: str, block_list: list[dict[str, Any]]
+        self,
+        client: WebClient,
+        message: Outbound,
+        reply: PrivateReply,
+        text: str,
+        block_list: list[dict[str, Any]],
     ) -> PostedMessage:
         if message.reclaimed:
             raise DeliveryError("not_resent_after_crash")
@@ -207,33 +217,35 @@ class SlackOutboxSender:
             if response.status_code >= 500:
                 raise DeliveryError(f"http_{response.status_code}")
             # The address was used up or expired: a DM says the same.
-            response_dm = self._client.chat_postMessage(channel=reply.user_id, text=text, blocks=block_list)
+            response_dm = client.chat_postMessage(channel=reply.user_id, text=text, blocks=block_list)
             return PostedMessage(channel_id=str(response_dm["channel"]), ts=str(response_dm["ts"]))
-        sent = self._client.chat_postEphemeral(
+        sent = client.chat_postEphemeral(
             channel=str(reply.channel_id), user=reply.user_id, text=text, blocks=block_list
         )
         return PostedMessage(channel_id=str(reply.channel_id), ts=str(sent["message_ts"]))
 
     def _look_for_earlier(
-        self, message: Outbound, channel: str, thread_ts: str | None
+        self, client: WebClient, message: Outbound, channel: str, thread_ts: str | None
     ) -> PostedMessage | None:
         """A conversation that can no longer be read (the bot was removed) cannot say whether an earlier
         attempt went out: the row ends there, without a second copy and without claiming a failure."""
         try:
-            return self._already_sent(message, channel, thread_ts)
+            return self._already_sent(client, message, channel, thread_ts)
         except SlackApiError as error:
             failure = delivery_error(error)
             if failure.permanent:
                 raise DeliveryError(UNVERIFIED + failure.reason) from None
             raise
 
-    def _already_sent(self, message: Outbound, channel: str, thread_ts: str | None) -> PostedMessage | None:
+    def _already_sent(
+        self, client: WebClient, message: Outbound, channel: str, thread_ts: str | None
+    ) -> PostedMessage | None:
         """A sender that crashed after posting left its message tagged with the outbox id: look for it
         among everything posted there since the row was first claimed, however much that is."""
         if channel[:1] in ("U", "W"):
-            channel = str(self._client.conversations_open(users=channel)["channel"]["id"])
+            channel = str(client.conversations_open(users=channel)["channel"]["id"])
         since = (message.first_claimed_at or message.deliver_after) - CLOCK_SKEW
-        for posted in self._messages_since(channel, thread_ts, f"{since.timestamp():.6f}"):
+        for posted in self._messages_since(client, channel, thread_ts, f"{since.timestamp():.6f}"):
             metadata: dict[str, Any] = posted.get("metadata") or {}
             if (
                 metadata.get("event_type") == OUTBOX_EVENT
@@ -242,12 +254,14 @@ class SlackOutboxSender:
                 return PostedMessage(channel_id=channel, ts=str(posted["ts"]))
         return None
 
-    def _messages_since(self, channel: str, thread_ts: str | None, oldest: str) -> Iterator[dict[str, Any]]:
+    def _messages_since(
+        self, client: WebClient, channel: str, thread_ts: str | None, oldest: str
+    ) -> Iterator[dict[str, Any]]:
         """Every message (or thread reply) since `oldest`, page after page."""
         cursor: str | None = None
         while True:
             if thread_ts:
-                page = self._client.conversations_replies(
+                page = client.conversations_replies(
                     channel=channel,
                     ts=thread_ts,
                     oldest=oldest,
@@ -256,7 +270,7 @@ class SlackOutboxSender:
                     include_all_metadata=True,
                 )
             else:
-                page = self._client.conversations_history(
+                page = client.conversations_history(
                     channel=channel, oldest=oldest, limit=200, cursor=cursor, include_all_metadata=True
                 )
             yield from page.get("messages") or []
