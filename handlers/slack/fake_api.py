@@ -7,6 +7,7 @@ error codes Slack uses. Stdlib only, so it can run anywhere the tests run.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import email.parser
@@ -31,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 __all__ = ["Call", "FakeSlack"]
 
+# What an install grants (the fake does not check scopes; the bot records what it was given).
+_INSTALL_SCOPES = ("commands", "chat:write", "users:read", "im:write", "files:write")
 # Slack accepts these as JSON-encoded strings in form posts; decoding them lets tests assert on structure.
 _JSON_PARAMS = ("blocks", "view", "metadata", "attachments")
 
@@ -267,6 +270,17 @@ class FakeSlack:
         self._file_seq = itertools.count(1)
         self._upload_failures = 0
         self._custom_emoji: dict[str, str] = {}
+        # OAuth (see register_app): the app's credentials, and what this workspace issued with them.
+        self._oauth_app: tuple[str, str] | None = None
+        self._token_lifetime: int | None = None
+        self._codes: dict[str, str] = {}
+        self._tokens: dict[str, float | None] = {}
+        self._refresh_tokens: set[str] = set()
+        self._revoked: set[str] = set()
+        self._token_seq = itertools.count(1)
+        # Other workspaces whose API calls arrive here (one Slack API address for every workspace).
+        self._peers: list[FakeSlack] = []
+        self._handlers["oauth.v2.access"] = self._oauth_v2_access
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -313,6 +327,64 @@ class FakeSlack:
         """A slash command's or an action's `response_url` that lands here, recorded as method
         "response_url" with params {"tag": tag, ...the JSON posted}."""
         return self.url.removesuffix("api/") + f"hooks/{tag}"
+
+    # ------------------------------------------------------------------ OAuth and several workspaces
+
+    def register_app(self, client_id: str, client_secret: str, *, token_lifetime: int | None = None) -> None:
+        """Installs happen through OAuth from now on: only tokens issued by `oauth.v2.access` work here.
+        `token_lifetime` (seconds) turns token rotation on: tokens expire, and come with refresh tokens."""
+        with self._lock:
+            self._oauth_app = (client_id, client_secret)
+            self._token_lifetime = token_lifetime
+
+    def set_token_lifetime(self, seconds: int | None) -> None:
+        """How long tokens issued from now on live (None: forever)."""
+        with self._lock:
+            self._token_lifetime = seconds
+
+    def authorization_code(self, installer_id: str) -> str:
+        """What Slack adds to the redirect once `installer_id` approves the install: a one-time code."""
+        with self._lock:
+            code = f"{self.team_id}.{secrets.token_hex(8)}"
+            self._codes[code] = installer_id
+            return code
+
+    def federate(self, other: FakeSlack) -> None:
+        """`other` is another workspace of the same app: its API calls may arrive at this address,
+        and go to it by the token (or OAuth code) they carry."""
+        assert self._oauth_app is not None, "register_app first"
+        other.register_app(*self._oauth_app, token_lifetime=self._token_lifetime)
+        with self._lock:
+            self._peers.append(other)
+
+    def uninstall(self) -> None:
+        """The workspace removes the app: every token it issued stops working."""
+        with self._lock:
+            self._revoked |= set(self._tokens) | self._refresh_tokens
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far is past its expiry (refresh tokens still work)."""
+        with self._lock:
+            self._tokens = dict.fromkeys(self._tokens, time.time() - 1)
+
+    @property
+    def issued_tokens(self) -> list[str]:
+        with self._lock:
+            return list(self._tokens)
+
+    def _owns(self, token: str | None, params: dict[str, Any]) -> bool:
+        with self._lock:
+            return (
+                (token is not None and token in self._tokens)
+                or params.get("code") in self._codes
+                or params.get("refresh_token") in self._refresh_tokens
+            )
+
+    def _peer_for(self, token: str | None, params: dict[str, Any]) -> FakeSlack | None:
+        for peer in self._peers:
+            if peer._owns(token, params):
+                return peer
+        return None
 
     # ------------------------------------------------------------------ inspection
 
@@ -450,8 +522,21 @@ class FakeSlack:
         token: str | None = None
         if authorization and authorization.lower().startswith("bearer "):
             token = authorization[len("bearer ") :].strip() or None
+        elif authorization and authorization.lower().startswith("basic "):
+            # oauth.v2.access: the app's client id and secret, as HTTP basic auth.
+            with contextlib.suppress(ValueError):
+                client_id, _, client_secret = (
+                    base64.b64decode(authorization[len("basic ") :]).decode().partition(":")
+                )
+                params.setdefault("client_id", client_id)
+                params.setdefault("client_secret", client_secret)
         elif isinstance(params.get("token"), str) and params["token"]:
             token = params["token"]  # Slack also accepts the token as a form field
+        peer = self._peer_for(token, params)
+        if peer is not None:
+            return peer._handle_http(
+                path=path, query=query, content_type=content_type, body=body, authorization=authorization
+            )
 
         with self._lock:
             reply = self._answer(method, params, token, parse_error)
@@ -502,10 +587,21 @@ class FakeSlack:
         handler = self._handlers.get(method)
         if handler is None:
             return _err("unknown_method")
+        if method == "oauth.v2.access":
+            return handler(params)
         if token is None:
             return _err("not_authed")
         if token == "xoxb-invalid":
             return _err("invalid_auth")
+        if self._oauth_app is not None:
+            # Installed through OAuth: only the tokens this workspace issued, while they are good.
+            if token in self._revoked:
+                return _err("token_revoked")
+            if token not in self._tokens:
+                return _err("invalid_auth")
+            expires_at = self._tokens[token]
+            if expires_at is not None and time.time() >= expires_at:
+                return _err("token_expired")
         if parse_error is not None:
             return _err(parse_error)
         return handler(params)
@@ -680,6 +776,45 @@ class FakeSlack:
         return content, None
 
     # ------------------------------------------------------------------ methods (lock held)
+
+    def _oauth_v2_access(self, params: dict[str, Any]) -> _Reply:
+        if self._oauth_app is None:
+            return _err("invalid_client_id")
+        client_id, client_secret = self._oauth_app
+        if params.get("client_id") != client_id:
+            return _err("invalid_client_id")
+        if params.get("client_secret") != client_secret:
+            return _err("bad_client_secret")
+        if params.get("grant_type") == "refresh_token":
+            refresh_token = params.get("refresh_token")
+            if refresh_token not in self._refresh_tokens or refresh_token in self._revoked:
+                return _err("invalid_refresh_token")
+            return _ok(**self._issue_token(), team={"id": self.team_id, "name": self.team_name})
+        installer_id = self._codes.pop(str(params.get("code")), None)
+        if installer_id is None:
+            return _err("invalid_code")
+        return _ok(
+            **self._issue_token(),
+            scope=",".join(_INSTALL_SCOPES),
+            bot_user_id=self.bot_user_id,
+            app_id=self.app_id,
+            team={"id": self.team_id, "name": self.team_name},
+            enterprise=None,
+            is_enterprise_install=False,
+            authed_user={"id": installer_id},
+        )
+
+    def _issue_token(self) -> dict[str, Any]:
+        number = next(self._token_seq)
+        token = f"xoxb-{self.team_id}-{number}-{secrets.token_hex(6)}"
+        lifetime = self._token_lifetime
+        self._tokens[token] = time.time() + lifetime if lifetime is not None else None
+        issued: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if lifetime is not None:
+            refresh_token = f"xoxe-1-{self.team_id}-{number}-{secrets.token_hex(6)}"
+            self._refresh_tokens.add(refresh_token)
+            issued |= {"expires_in": lifetime, "refresh_token": refresh_token}
+        return issued
 
     def _auth_test(self, params: dict[str, Any]) -> _Reply:
         return _ok(
