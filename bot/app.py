@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
 from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
 from bot.services.administration import AdministrationService
 from bot.services.attention import Attentive
 from bot.services.celebrations import CelebrationService
@@ -61,11 +62,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     people = PeopleService(sessions=sessions, clock=clock, directory=SlackDirectory(client))
     workspaces = WorkspaceService(sessions, clock)
     workers = Workers()
+    metrics = Metrics(sessions=sessions, clock=clock)
     delivery = DeliveryService(
         sessions=sessions,
         clock=clock,
         sender=SlackOutboxSender(client),
         attention=Attentive(sessions=sessions, clock=clock, people=people),
+        observer=metrics,
     )
     kudos = KudosService(
         sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
@@ -130,7 +133,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         sessions=sessions,
         bolt=bolt,
         services=services,
-        web=build_web(bolt, engine, signing_secret=signing_secret, on_shutdown=lifecycle.stop),
+        web=build_web(
+            bolt, engine, signing_secret=signing_secret, metrics=metrics, on_shutdown=lifecycle.stop
+        ),
         workers=workers,
         lifecycle=lifecycle,
     )
