@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
 from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
 from bot.services.administration import AdministrationService
 from bot.services.attention import Attentive
 from bot.services.celebrations import CelebrationService
@@ -78,11 +79,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     directory = SlackDirectory(clients)
     people = PeopleService(sessions=sessions, clock=clock, directory=directory)
     workers = Workers()
+    metrics = Metrics(sessions=sessions, clock=clock)
     delivery = DeliveryService(
         sessions=sessions,
         clock=clock,
         sender=SlackOutboxSender(clients),
         attention=Attentive(sessions=sessions, clock=clock, people=people),
+        observer=metrics,
     )
     kudos = KudosService(
         sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
@@ -150,7 +153,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         services=services,
         slack_clients=clients,
         installations=installations,
-        web=build_web(bolt, engine, signing_secret=signing_secret, on_shutdown=lifecycle.stop),
+        web=build_web(
+            bolt, engine, signing_secret=signing_secret, metrics=metrics, on_shutdown=lifecycle.stop
+        ),
         workers=workers,
         lifecycle=lifecycle,
     )

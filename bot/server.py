@@ -1,4 +1,5 @@
-"""The ASGI application: Slack's endpoint and a health check, on one port that Teams can share later.
+"""The ASGI application: Slack's endpoint and the operator's (health, readiness, metrics), on one port
+that Teams can share later.
 
 Bolt's sync App waits for `ack()` by polling in the calling thread, so it is dispatched on a worker
 thread, never on the event loop (see PLATFORM_NOTES.md, "Serving, and a trap").
@@ -12,15 +13,20 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.metrics import Metrics
+from storage.db import migration_status
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,12 @@ MAX_SIGNATURE_AGE_SECONDS = 300
 
 
 def build_web(
-    bolt: App, engine: Engine, *, signing_secret: str, on_shutdown: Callable[[], object] | None = None
+    bolt: App,
+    engine: Engine,
+    *,
+    signing_secret: str,
+    metrics: Metrics,
+    on_shutdown: Callable[[], object] | None = None,
 ) -> Starlette:
     secret = signing_secret.encode()
 
@@ -58,6 +69,7 @@ def build_web(
         if not isinstance(bolt_request.body, dict):
             log.warning("refused a signed request that is not a Slack payload (%d bytes)", len(body))
             return JSONResponse({"error": "malformed request"}, status_code=400)
+        request.state.slack_kind = slack_request_kind(bolt_request.body)
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return Response(
             content=bolt_response.body,
@@ -82,8 +94,9 @@ def build_web(
 
     return Starlette(
         routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/slack/events", _counted(slack_events, metrics), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *_operator_routes(engine, metrics),
             *_oauth_routes(bolt),
         ],
         lifespan=lifespan,
@@ -118,6 +131,76 @@ def _oauth_routes(bolt: App) -> list[Route]:
         Route(flow.install_path, page(flow.handle_installation), methods=["GET"]),
         Route(flow.redirect_uri_path, page(flow.handle_callback), methods=["GET"]),
     ]
+
+
+# Request kinds as /metrics labels them; any other payload type is "other", so odd requests cannot add
+# series. Requests refused before their body was parsed (unsigned, too large, malformed) are "unparsed".
+_PAYLOAD_KINDS = {
+    "event_callback": "event",
+    "url_verification": "url_verification",
+    "block_actions": "block_actions",
+    "view_submission": "view_submission",
+    "view_closed": "view_closed",
+    "shortcut": "shortcut",
+    "message_action": "message_action",
+    "block_suggestion": "options",
+}
+
+
+def slack_request_kind(body: Mapping[str, Any]) -> str:
+    if "command" in body:  # a slash command is a form with no "type"
+        return "command"
+    kind = body.get("type")
+    return _PAYLOAD_KINDS.get(kind, "other") if isinstance(kind, str) else "other"
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _counted(endpoint: Endpoint, metrics: Metrics) -> Endpoint:
+    """Slack's endpoint, with every answer counted and timed by kind and status."""
+
+    async def counted(request: Request) -> Response:
+        # A duration, not a time of day: a monotonic timer, not the app's clock.
+        started = time.perf_counter()
+        status = 500  # unless an answer comes back
+        try:
+            response = await endpoint(request)
+            status = response.status_code
+            return response
+        finally:
+            kind = getattr(request.state, "slack_kind", "unparsed")
+            metrics.request_answered(kind, status, time.perf_counter() - started)
+
+    return counted
+
+
+def _operator_routes(engine: Engine, metrics: Metrics) -> list[Route]:
+    """Readiness and metrics, for the operator: unsigned, like /healthz. /metrics tells anyone who can
+    reach it how busy every workspace is: expose it to the scraper only, never publicly."""
+
+    async def readyz(_: Request) -> Response:
+        try:
+            status = await run_in_threadpool(migration_status, engine)
+        except SQLAlchemyError as error:
+            reason = f"the database did not answer: {type(error).__name__}"
+            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
+        revision = ",".join(status.current) or None
+        if status.unknown:
+            reason = (
+                f"the database is at {revision}, which this release does not know (a newer one migrated it)"
+            )
+        elif status.pending:
+            reason = f"migrations pending ({', '.join(status.pending)}): run `extramile db upgrade`"
+        else:
+            return JSONResponse({"ready": True, "revision": revision})
+        return JSONResponse({"ready": False, "reason": reason, "revision": revision}, status_code=503)
+
+    async def scrape(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.exposition, request.headers.get("accept"))
+        return Response(content=body, media_type=content_type)
+
+    return [Route("/readyz", readyz, methods=["GET"]), Route("/metrics", scrape, methods=["GET"])]
 
 
 async def _bounded_body(request: Request) -> bytes | None:

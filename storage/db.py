@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +121,40 @@ def is_sqlite(engine: Engine) -> bool:
 
 def pending_migrations(engine: Engine) -> list[str]:
     """The heads this database has not reached yet (empty when it is up to date)."""
+    return list(migration_status(engine).pending)
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    # The revisions the database is at (none before its first upgrade).
+    current: tuple[str, ...]
+    # The code's heads the database has not reached.
+    pending: tuple[str, ...]
+    # Revisions the database is at that this code does not know: a newer release migrated it.
+    unknown: tuple[str, ...]
+
+
+def migration_status(engine: Engine) -> MigrationStatus:
+    """Where the database stands against this code's migrations: one small query (readiness probes)."""
     from alembic.runtime.migration import MigrationContext
+
+    heads, known = _code_revisions()
+    with engine.connect() as connection:
+        current = tuple(MigrationContext.configure(connection).get_current_heads())
+    return MigrationStatus(
+        current=current,
+        pending=tuple(head for head in heads if head not in current),
+        unknown=tuple(revision for revision in current if revision not in known),
+    )
+
+
+@functools.cache
+def _code_revisions() -> tuple[tuple[str, ...], frozenset[str]]:
+    """The code's heads and every revision it knows: read from disk once, they cannot change while
+    the process runs."""
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    return [head for head in heads if head not in current]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return tuple(script.get_heads()), frozenset(revision.revision for revision in script.walk_revisions())

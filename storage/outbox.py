@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ DEAD = "dead"
 CANCELLED = "cancelled"
 # Waiting in a person's daily digest (`digest_key`); sent with it.
 FOLDED = "folded"
+STATUSES = (PENDING, CLAIMED, SENT, DONE, DEAD, CANCELLED, FOLDED)
 # Written on a row claimed again after its sender's lease ran out: it may already have been sent.
 LEASE_EXPIRED = "lease expired"
 # Written on a row held until its person is back.
@@ -461,3 +463,27 @@ def retime_pending(
         .values(deliver_after=deliver_after, expires_at=expires_at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """How many rows there are of each (kind, status), and when the longest-waiting due row fell due."""
+
+    rows: dict[tuple[str, str], int]
+    oldest_due_at: datetime | None
+
+
+def count_by_kind(session: Session, *, now: datetime) -> OutboxCounts:
+    """Every workspace's rows, counted by kind and status, in one grouped query (for /metrics). Due as
+    `claim_due` means it: pending and due, or claimed by a sender whose lease ran out."""
+    due_at = case((_due(now), OutboxMessage.deliver_after))
+    grouped = session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count(), func.min(due_at)).group_by(
+            OutboxMessage.kind, OutboxMessage.status
+        )
+    ).all()
+    due_times = [oldest for *_, oldest in grouped if oldest is not None]
+    return OutboxCounts(
+        rows={(kind, status): count for kind, status, count, _ in grouped},
+        oldest_due_at=min(due_times, default=None),
+    )

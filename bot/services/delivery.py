@@ -130,6 +130,22 @@ class OutboxSender(Protocol):
         ...
 
 
+# What became of one row's turn: sent (a message) or done (recorded work); tried again later after a
+# failure (retried), because the platform said to slow down (rate_limited) or because its person is away
+# (held); folded into a digest; dead; or cancelled (too late, or nothing left to say).
+DeliveryResult = Literal["sent", "done", "retried", "rate_limited", "held", "folded", "dead", "cancelled"]
+
+
+class DeliveryObserver(Protocol):
+    """Told what happens to each row (metrics). Called on the delivering thread: it must be quick."""
+
+    def delivered(self, kind: str, result: DeliveryResult) -> None: ...
+
+    def told_to_wait(self, kind: str, seconds: float) -> None:
+        """The platform refused a send for going over its rate limit and asked for `seconds` of quiet."""
+        ...
+
+
 @dataclass
 class TickReport:
     planned: int = 0
@@ -154,9 +170,11 @@ class DeliveryService:
         batch_size: int = BATCH_SIZE,
         max_attempts: int = MAX_ATTEMPTS,
         attention: AttentionRouter | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self._sessions = sessions
         self._attention = attention
+        self._observer = observer
         self._clock = clock
         self._sender = sender
         self.owner = owner or f"sender-{uuid.uuid4().hex[:12]}"
@@ -292,6 +310,7 @@ class DeliveryService:
         if message.expires_at is not None and now > message.expires_at:
             self._finish(message, outbox_store.CANCELLED, "too late to be worth sending")
             report.cancelled += 1
+            self._observe(message, "cancelled")
             return
         task = self._tasks.get(message.kind)
         if task is not None:
@@ -305,9 +324,11 @@ class DeliveryService:
                     message, routed.until, outbox_store.HELD_AWAY, message.attempts, maybe_sent=False
                 )
                 report.rescheduled += 1
+                self._observe(message, "held")
                 return
             if isinstance(routed, Folded):
                 report.folded += 1
+                self._observe(message, "folded")
                 return
 
         def compose() -> object | None:
@@ -321,6 +342,7 @@ class DeliveryService:
         if view is None:
             self._finish(message, outbox_store.CANCELLED, "no longer relevant")
             report.cancelled += 1
+            self._observe(message, "cancelled")
             return
         sent, posted = self._attempt(
             message, now, report, lambda: self._sender.send(message, view), sending=True
@@ -340,12 +362,14 @@ class DeliveryService:
             elif kind is not None and kind.on_sent is not None:
                 kind.on_sent(session, message, posted)
         report.sent += 1
+        self._observe(message, "sent")
 
     def _carry_out(self, task: Task, message: Outbound, now: datetime, report: TickReport) -> None:
         done, _ = self._attempt(message, now, report, lambda: task(message))
         if done:
             self._finish(message, outbox_store.DONE, None)
             report.done += 1
+            self._observe(message, "done")
 
     def _attempt(
         self,
@@ -380,14 +404,19 @@ class DeliveryService:
     ) -> None:
         if error.reason == "ratelimited":
             # Slack said when to come back; this row waits, the others go on.
-            retry_at = now + timedelta(seconds=error.retry_after or 1)
+            wait = error.retry_after or 1
+            retry_at = now + timedelta(seconds=wait)
             self._reschedule(message, retry_at, error.reason, message.attempts, maybe_sent=False)
             report.rescheduled += 1
+            self._observe(message, "rate_limited")
+            if self._observer is not None:
+                self._observer.told_to_wait(message.kind, wait)
             return
         attempts = message.attempts + 1
         if error.permanent or attempts >= self._max_attempts:
             self._finish(message, outbox_store.DEAD, error.reason, attempts, error=error)
             report.dead += 1
+            self._observe(message, "dead")
             kind = self._kinds.get(message.kind)
             # A kind that handles its own dead rows (the kudos post tells the giver) is no operator's alarm.
             level = logging.INFO if kind is not None and kind.on_dead is not None else logging.WARNING
@@ -398,10 +427,16 @@ class DeliveryService:
             # The next try would come too late to be worth making.
             self._finish(message, outbox_store.CANCELLED, f"too late to retry: {error.reason}", attempts)
             report.cancelled += 1
+            self._observe(message, "cancelled")
             return
         # A server error or a timeout may come after Slack took the message: look before the next try.
         self._reschedule(message, retry_at, error.reason, attempts, maybe_sent=sending and not error.not_sent)
         report.rescheduled += 1
+        self._observe(message, "retried")
+
+    def _observe(self, message: Outbound, result: DeliveryResult) -> None:
+        if self._observer is not None:
+            self._observer.delivered(message.kind, result)
 
     def _reschedule(
         self, message: Outbound, at: datetime, error: str, attempts: int, *, maybe_sent: bool
