@@ -268,15 +268,35 @@ GRACEFUL_SECONDS = 10
 
 
 def serve(web: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
-    """Production serving: uvicorn with a deep accept backlog (a shallow one drops bursts)."""
+    """Production serving: uvicorn with a deep accept backlog (a shallow one drops bursts). SIGTERM or
+    SIGINT stops it gracefully, and then returns: a stop asked for and carried out is exit status 0."""
+    import signal
+    import sys
+    from types import FrameType
+
     import uvicorn
 
-    uvicorn.run(
-        web,
-        host=host,
-        port=port,
-        backlog=2048,
-        log_level="info",
-        proxy_headers=True,
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    server = uvicorn.Server(
+        uvicorn.Config(
+            web,
+            host=host,
+            port=port,
+            backlog=2048,
+            log_level="info",
+            proxy_headers=True,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
     )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    # uvicorn handles the signal while it serves, then sends it again to the handler that was there
+    # before: Python's default would turn a clean stop into a death by SIGTERM (143 in a container,
+    # a crash to an orchestrator). This one asks uvicorn to stop, so a signal that arrives before
+    # uvicorn listens still stops it gracefully, and one sent again after the stop changes nothing.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's status for a server that never started (uvicorn.run gives the same)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
@@ -184,6 +185,22 @@ def test_rate_limit_next(fake: FakeSlack, client: WebClient) -> None:
     assert exc.value.response["error"] == "ratelimited"
     assert client.users_info(user="U1")["user"]["id"] == "U1"
     assert len(fake.calls_to("users.info")) == 2
+
+
+def test_slow_down_answers_one_method_late_without_holding_up_the_others(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.slow_down("chat.postMessage", 2)
+    started = time.monotonic()
+    slow = threading.Thread(target=client.chat_postMessage, kwargs={"channel": "C1", "text": "at last"})
+    slow.start()
+    time.sleep(0.5)  # the slowed call has reached the fake and is being held
+
+    assert client.users_info(user="U1")["ok"] is True
+    assert fake.calls_to("chat.postMessage") == []  # still waiting for its answer
+    slow.join(10)
+    assert time.monotonic() - started >= 2
+    assert [m["text"] for m in fake.messages("C1")] == ["at last"]
 
 
 def test_update_and_delete_reflected_in_messages(fake: FakeSlack, client: WebClient) -> None:

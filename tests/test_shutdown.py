@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.services.workspaces import WorkspaceService, WorkspaceSettings
@@ -186,3 +187,18 @@ def test_kill_9_at_any_moment_then_a_tick_sends_everything_once(database_url: st
         _catch_up_and_check(database_url, tmp_path, fake, acknowledged)
     finally:
         fake.stop()
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_deploy_stopping_an_idle_server_sees_a_clean_exit(tmp_path: Path, how: signal.Signals) -> None:
+    """A stop asked for and carried out is a success (exit status 0), not a death by signal: an
+    orchestrator or a process manager would report that as a crash."""
+    with FakeSlack(team_id=TEAM) as fake:
+        port = _free_port()
+        env = _env(tmp_path, fake, f"sqlite:///{tmp_path / 'idle.db'}", PORT=str(port))
+        process = _start(env, tmp_path, port)
+        process.send_signal(how)
+        output, _ = process.communicate(timeout=30)
+
+    assert process.returncode == 0, output
+    assert "stopped cleanly" in output and "Traceback" not in output, output

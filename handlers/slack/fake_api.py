@@ -226,6 +226,7 @@ class FakeSlack:
         self._home_views: dict[str, str] = {}
         self._failures: dict[str, deque[tuple[str, str | None]]] = {}
         self._rate_limits: dict[str, deque[int]] = {}
+        self._delays: dict[str, float] = {}
         self._last_ts_us = 0
         self._view_seq = itertools.count(1)
         self._server: _Server | None = None
@@ -497,6 +498,12 @@ class FakeSlack:
         with self._lock:
             self._rate_limits.setdefault(method, deque()).extend([retry_after] * times)
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Every later call of `method` is answered `seconds` late (0: at once again), as a slow Slack
+        would; other calls are not held up. Makes a delivery pass last long enough to interrupt."""
+        with self._lock:
+            self._delays[method] = seconds
+
     # ------------------------------------------------------------------ request plumbing
 
     def _handle_http(
@@ -538,6 +545,10 @@ class FakeSlack:
                 path=path, query=query, content_type=content_type, body=body, authorization=authorization
             )
 
+        with self._lock:
+            delay = self._delays.get(method, 0.0)
+        if delay > 0:
+            time.sleep(delay)  # outside the lock: only this call is slow
         with self._lock:
             reply = self._answer(method, params, token, parse_error)
             self._calls.append(
