@@ -87,7 +87,6 @@ class Installations:
         self._rotator = TokenRotator(
             client_id=client_id, client_secret=client_secret, client=WebClient(base_url=api_url, timeout=10)
         )
-        self._holder = uuid.uuid4().hex
         self._clients: OrderedDict[str, WebClient] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -129,17 +128,19 @@ class Installations:
         token it has while it is still valid (it is refreshed well ahead), and else waits for the
         holder's fresh one."""
         key = f"slack-token:{team_id}"
+        # Each attempt is its own holder: threads of one process take turns too.
+        holder = uuid.uuid4().hex
         deadline = time.monotonic() + REFRESH_WAIT_SECONDS
         while True:
             now = self._clock.now()
             with unit_of_work(self._sessions) as session:
-                taken = leases.take(session, key=key, holder=self._holder, now=now, until=now + REFRESH_LEASE)
+                taken = leases.take(session, key=key, holder=holder, now=now, until=now + REFRESH_LEASE)
             if taken:
                 try:
                     return self._refresh_holding_lease(team_id, bot)
                 finally:
                     with unit_of_work(self._sessions) as session:
-                        leases.give_back(session, key=key, holder=self._holder)
+                        leases.give_back(session, key=key, holder=holder)
             if not _expired(bot) or time.monotonic() > deadline:
                 return bot
             time.sleep(0.05)
