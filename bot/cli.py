@@ -30,6 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--url", default="https://extramile.example.com/slack/events", help="public /slack/events URL"
     )
     manifest.add_argument("--name", default="ExtraMile")
+    manifest.add_argument(
+        "--token-rotation",
+        action="store_true",
+        help="tokens that expire and are refreshed (OAuth mode; Slack cannot turn it off again)",
+    )
     tick = commands.add_parser(
         "tick", help="run one plan + deliver pass and exit (catch up, or preview a day)"
     )
@@ -113,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "manifest":
         from handlers.slack.manifest import manifest_yaml
 
-        print(manifest_yaml(request_url=args.url, name=args.name), end="")
+        print(manifest_yaml(request_url=args.url, name=args.name, token_rotation=args.token_rotation), end="")
         return 0
     if args.command == "demo":
         from bot.demo import play

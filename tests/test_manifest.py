@@ -197,3 +197,13 @@ def test_manifest_yaml_is_pasteable() -> None:
     assert {"commands", "chat:write", "users:read", "usergroups:read", "reactions:read"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
+    # OAuth mode: Slack sends installers back to this server, and tells it when it is removed.
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://bot.example.org/slack/oauth_redirect"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"]
+    )
+    assert manifest["settings"]["token_rotation_enabled"] is False
+    rotating = yaml.safe_load(
+        manifest_yaml(request_url="https://bot.example.org/slack/events", token_rotation=True)
+    )
+    assert rotating["settings"]["token_rotation_enabled"] is True
