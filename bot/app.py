@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
+from bot.services.ports import DeliveryError
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
 from bot.services.recaps import RecapService
@@ -43,6 +45,8 @@ from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
 from handlers.slack.outbox import SlackOutboxSender
 from storage.db import SessionFactory, create_db_engine, session_factory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -188,3 +192,20 @@ def _oauth(settings: Settings, installations: Installations, engine: Engine) -> 
             engine=engine,
         ),
     }
+
+
+def welcome_back_own_workspace(app: ExtraMile) -> str | None:
+    """Single-workspace mode, at start: if the token's workspace had removed ExtraMile, a token that
+    works again means it was installed again; what was still ahead is resumed. Its team id, or None
+    when Slack cannot say (the start goes on: the token may work later)."""
+    if app.installations is not None:
+        return None
+    try:
+        team_id = SlackDirectory(app.slack_clients).team_id()
+    except DeliveryError as error:
+        log.warning("Slack did not say which workspace SLACK_BOT_TOKEN is for: %s", error.reason)
+        return None
+    resumed = app.services.workspaces.reinstalled(team_id)
+    if resumed:
+        log.info("workspace %s is back: %d pending messages resumed", team_id, resumed)
+    return team_id

@@ -314,13 +314,14 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from bot.app import build_app
+    from bot.app import build_app, welcome_back_own_workspace
     from bot.server import serve
 
     engine = _migrated_engine(settings)
     if engine is None:
         return 2
     app = build_app(settings, engine=engine)
+    welcome_back_own_workspace(app)
     app.lifecycle.start_clock()
     if settings.SLACK_APP_TOKEN is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -312,7 +312,33 @@ def test_a_revoked_bot_token_is_forgotten_like_an_uninstall(cloud: Cloud) -> Non
 
 
 def _pending(c: Cloud, team_id: str) -> list[int]:
-    with c.app.sessions() as session:
+    return _pending_in(c.app, team_id)
+
+
+def test_one_workspace_mode_stops_on_uninstall_and_resumes_when_its_token_works_again(
+    harness: Any,
+) -> None:
+    from bot.app import welcome_back_own_workspace
+
+    h = harness
+    h.command(f"<@{ANA}|ana> review the plan on 2026-12-02 10am", name="/promise")
+    pending = _pending_in(h.app, ACME)
+    assert pending
+    envelope = payload("app_home_opened", event_id="EvUninstall1")
+    envelope["event"] = {"type": "app_uninstalled", "event_ts": "1700000000.000100"}
+    h.event(envelope)
+    assert _pending_in(h.app, ACME) == []
+    calls = len(h.fake.calls)
+    h.app.services.delivery.tick(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    assert len(h.fake.calls) == calls, "something was sent after the uninstall"
+
+    # Installed again with a working token, and restarted: what is still ahead resumes.
+    assert welcome_back_own_workspace(h.app) == ACME
+    assert sorted(_pending_in(h.app, ACME)) == sorted(pending)
+
+
+def _pending_in(app: ExtraMile, team_id: str) -> list[int]:
+    with app.sessions() as session:
         return list(
             session.scalars(
                 select(OutboxMessage.id).where(
