@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,18 @@ def create_db_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         # Every in-flight request may hold a connection for a moment: a small pool would queue acks.
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=32, max_overflow=96
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=32,
+            max_overflow=96,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         _writers_take_turns(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40)
+    # hide_parameters: a database error's message would otherwise quote the statement's values (message
+    # texts, tokens) into every traceback that is logged.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -109,8 +116,31 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class Upgrade:
+    """The revisions the database was at before and after an upgrade."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return set(self.before) != set(self.after)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> Upgrade:
+    """Applies the migrations up to `revision`."""
+    before = current_revisions(engine)
     command.upgrade(alembic_config(engine), revision)
+    return Upgrade(before=before, after=current_revisions(engine))
+
+
+def current_revisions(engine: Engine) -> tuple[str, ...]:
+    """The revisions this database is at (empty before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -119,10 +149,8 @@ def is_sqlite(engine: Engine) -> bool:
 
 def pending_migrations(engine: Engine) -> list[str]:
     """The heads this database has not reached yet (empty when it is up to date)."""
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+    current = set(current_revisions(engine))
     return [head for head in heads if head not in current]
