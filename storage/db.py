@@ -12,13 +12,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 SessionFactory = sessionmaker[Session]
+
+# The PostgreSQL advisory lock every `db upgrade` takes first, so replicas starting together migrate
+# one at a time ("ExtraMil" in ASCII: any fixed bigint would do).
+MIGRATION_LOCK = 0x45787472614D696C
 
 
 def normalise_url(url: str) -> str:
@@ -129,10 +133,27 @@ class Upgrade:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> Upgrade:
-    """Applies the migrations up to `revision`."""
-    before = current_revisions(engine)
-    command.upgrade(alembic_config(engine), revision)
-    return Upgrade(before=before, after=current_revisions(engine))
+    """Applies the migrations up to `revision`. On PostgreSQL, under an advisory lock: when every replica
+    runs this at start, one migrates and the others wait, then find nothing to do."""
+    with _migration_lock(engine):
+        before = current_revisions(engine)
+        command.upgrade(alembic_config(engine), revision)
+        return Upgrade(before=before, after=current_revisions(engine))
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "postgresql":
+        yield  # SQLite: one file, and its own write lock
+        return
+    # A session-level lock on a connection of its own, in autocommit so it holds no transaction open
+    # while the migrations run on another connection.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(select(func.pg_advisory_lock(MIGRATION_LOCK)))
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK)))
 
 
 def current_revisions(engine: Engine) -> tuple[str, ...]:

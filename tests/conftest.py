@@ -157,6 +157,13 @@ def postgres_database() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    """A database of its own with no table yet, for this test alone."""
+    with _scratch_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, select
 
 from handlers.slack.fake_api import FakeSlack
 from handlers.slack.signed_requests import SignedSender
-from storage.db import MIGRATIONS, create_db_engine, pending_migrations
+from storage.db import MIGRATIONS, create_db_engine, current_revisions, pending_migrations
 from storage.models import Kudos, OutboxMessage
 from tests.conftest import ANA, GENERAL, GIVER, SIGNING_SECRET, TEAM, payload
 
@@ -100,6 +100,36 @@ def test_db_upgrade_creates_every_table_and_says_so_once(tmp_path: Path) -> None
         inspect(engine).get_table_names()
     )
     assert pending_migrations(engine) == []
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_three_replicas_upgrading_at_once_migrate_once(empty_postgres_database: str, tmp_path: Path) -> None:
+    """Every replica runs `db upgrade` at start: one migrates under the advisory lock, the others wait
+    for it and find nothing to do."""
+    env = clean_env(tmp_path, DATABASE_URL=empty_postgres_database)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(*process.communicate(timeout=120), process.returncode) for process in processes]
+
+    assert [code for _, _, code in results] == [0, 0, 0], results
+    assert [err for _, err, _ in results] == ["", "", ""]
+    assert sorted(out for out, _, _ in results) == [
+        f"extramile: database is already at {_head()}\n",
+        f"extramile: database is already at {_head()}\n",
+        f"extramile: database upgraded to {_head()}\n",
+    ]
+    engine = create_db_engine(empty_postgres_database)
+    assert current_revisions(engine) == (_head(),)
     engine.dispose()
 
 
