@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+# Not __name__: run as `python -m bot.cli` that is __main__, outside our loggers' LOG_LEVEL.
+log = logging.getLogger("bot.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,10 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=logging.WARNING if args.command == "demo" else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     if args.command == "manifest":
         from handlers.slack.manifest import manifest_yaml
 
@@ -123,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo import play
 
+        # The demo tells its own story on stdout; only something going wrong is logged. It talks to its
+        # own fake Slack: a real workspace's credentials in the environment are not for it.
+        logs.configure(level="WARNING", log_format="text")
+        _forget_slack_environment()
         return int(play())
     try:
         settings = load_settings()
@@ -131,11 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"extramile: {error}", file=sys.stderr)
         return 2
+    logs.configure_from(settings)
+    _forget_slack_environment()
     if args.command == "db":
         from storage.db import create_db_engine, upgrade
 
-        upgrade(create_db_engine(settings.DATABASE_URL))
-        print("extramile: database is up to date")
+        done = upgrade(create_db_engine(settings.DATABASE_URL))
+        revisions = ", ".join(done.after) or "no revision"
+        if done.changed:
+            print(f"extramile: database upgraded to {revisions}")
+        else:
+            print(f"extramile: database is already at {revisions}")
         return 0
     if args.command == "workspace":
         return _workspace(settings, args)
@@ -146,6 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "people":
         return _import_people(settings, args.file, args.team)
     return _run(settings)
+
+
+def _forget_slack_environment() -> None:
+    """Settings are read once, here; Bolt and slack_sdk would otherwise read SLACK_BOT_TOKEN and its
+    neighbours from the environment a second time, behind our back (a token from the environment beside
+    the client we build is what made Bolt warn "`token` will be unused")."""
+    for name in Settings.model_fields:
+        if name.startswith("SLACK_"):
+            os.environ.pop(name, None)
 
 
 def _instant(text: str) -> datetime:
@@ -326,8 +346,10 @@ def _run(settings: Settings) -> int:
     if settings.SLACK_APP_TOKEN is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        log.info("connecting to Slack in Socket Mode")
         SocketModeHandler(app.bolt, settings.SLACK_APP_TOKEN.get_secret_value()).start()  # type: ignore[no-untyped-call]
         return 0
+    log.info("serving Slack on port %d (POST /slack/events)", settings.PORT)
     serve(app.web, port=settings.PORT)
     return 0
 

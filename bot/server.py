@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import logs
 from bot.metrics import Metrics
 from storage.db import migration_status
 
@@ -49,6 +50,9 @@ def build_web(
     secret = signing_secret.encode()
 
     async def slack_events(request: Request) -> Response:
+        # Each request runs in its own task, so the id lives as long as the request, and the threads
+        # that carry its work on copy it (bot.workers).
+        logs.request_id.set(logs.new_request_id())
         # Verified before anything is parsed: an unsigned body is never decoded, parsed or logged.
         body = await _bounded_body(request)
         if body is None:
@@ -248,7 +252,8 @@ class RunningServer:
         self._socket.listen(1024)
         port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(web, log_level="warning", lifespan="on", backlog=1024)
+        # log_config=None: uvicorn's lines go through the process's logging, like everybody's.
+        config = uvicorn.Config(web, log_level="warning", log_config=None, lifespan="on", backlog=1024)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
@@ -282,7 +287,9 @@ def serve(web: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
             host=host,
             port=port,
             backlog=2048,
-            log_level="info",
+            # LOG_LEVEL and LOG_FORMAT decide (bot.logs), not uvicorn's own configuration.
+            log_config=None,
+            log_level=None,
             proxy_headers=True,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )

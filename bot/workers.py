@@ -7,6 +7,7 @@ comes after an ack (database writes, posts, DMs) on a few threads, so it cannot 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -32,7 +33,9 @@ class WorkPool(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         with self._idle:
             self._busy += 1
-        future = super().submit(_logged(fn), *args, **kwargs)
+        # The work runs in a copy of the submitter's context, so its log lines keep the request's id.
+        context = contextvars.copy_context()
+        future = super().submit(context.run, _logged(fn), *args, **kwargs)
         future.add_done_callback(self._done)
         return future
 
@@ -106,7 +109,8 @@ class Coalesced:
                 return
             self._running = True
         try:
-            self._pool.submit(self._run)
+            # A run serves every ask folded into it, not only the request that happened to start it.
+            self._pool.submit(contextvars.Context().run, self._run)
         except RuntimeError:  # the pool is shutting down: nothing more will run
             with self._lock:
                 self._running = False

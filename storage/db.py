@@ -13,13 +13,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 SessionFactory = sessionmaker[Session]
+
+# The PostgreSQL advisory lock every `db upgrade` takes first, so replicas starting together migrate
+# one at a time ("ExtraMil" in ASCII: any fixed bigint would do).
+MIGRATION_LOCK = 0x45787472614D696C
 
 
 def normalise_url(url: str) -> str:
@@ -35,12 +39,18 @@ def create_db_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         # Every in-flight request may hold a connection for a moment: a small pool would queue acks.
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=32, max_overflow=96
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=32,
+            max_overflow=96,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         _writers_take_turns(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40)
+    # hide_parameters: a database error's message would otherwise quote the statement's values (message
+    # texts, tokens) into every traceback that is logged.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -111,8 +121,48 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+@dataclass(frozen=True)
+class Upgrade:
+    """The revisions the database was at before and after an upgrade."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return set(self.before) != set(self.after)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> Upgrade:
+    """Applies the migrations up to `revision`. On PostgreSQL, under an advisory lock: when every replica
+    runs this at start, one migrates and the others wait, then find nothing to do."""
+    with _migration_lock(engine):
+        before = current_revisions(engine)
+        command.upgrade(alembic_config(engine), revision)
+        return Upgrade(before=before, after=current_revisions(engine))
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "postgresql":
+        yield  # SQLite: one file, and its own write lock
+        return
+    # A session-level lock on a connection of its own, in autocommit so it holds no transaction open
+    # while the migrations run on another connection.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(select(func.pg_advisory_lock(MIGRATION_LOCK)))
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK)))
+
+
+def current_revisions(engine: Engine) -> tuple[str, ...]:
+    """The revisions this database is at (empty before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -1,13 +1,18 @@
 """Shared fixtures: a database per test (SQLite, and PostgreSQL when it is there), the fake Slack, the
-real app served over HTTP on loopback, a movable clock and a signed-request sender."""
+real app served over HTTP on loopback, a movable clock and a signed-request sender. And a check on the
+whole run: no log line of any test may hold a token or a secret."""
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
+import re
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
+from bot import logs
 from bot.app import ExtraMile, build_app
 from bot.clock import FrozenClock
 from bot.server import RunningServer
@@ -28,6 +34,7 @@ from storage.db import create_db_engine, session_factory, upgrade
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
+CLIENT_SECRET = "test-client-secret"
 TEAM = "T0001"
 GIVER, ANA, BEN = "U0GIVER", "U0ANA", "U0BEN"
 GENERAL = "C0GENERAL"
@@ -37,6 +44,50 @@ START = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 PG_ADMIN_URL = os.environ.get(
     "EXTRAMILE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+# What no log line of the run may hold, besides anything shaped like a Slack token.
+SECRETS = (SIGNING_SECRET, CLIENT_SECRET)
+TOKEN_SHAPE = re.compile(r"(?:xox[a-z]|xapp)(?:\.xox[a-z])?-[A-Za-z0-9]")
+LOG_CAPTURE = pytest.StashKey[tuple[logging.Handler, Path]]()
+
+
+def leaked(lines: list[str], secrets: tuple[str, ...] = SECRETS) -> list[str]:
+    """The lines that hold a token or one of `secrets`."""
+    return [line for line in lines if TOKEN_SHAPE.search(line) or any(s in line for s in secrets)]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Every log line of the run, at the levels LOG_LEVEL=DEBUG gives, to a file through our JSON
+    formatter. Not redacted: the check is on what our code and the library levels let through."""
+    handle, name = tempfile.mkstemp(prefix="extramile-test-logs-", suffix=".jsonl")
+    os.close(handle)
+    handler = logging.FileHandler(name, encoding="utf-8")
+    handler.setFormatter(logs.formatter("json"))
+    logs.set_levels("DEBUG")
+    logging.getLogger().addHandler(handler)
+    session.config.stash[LOG_CAPTURE] = (handler, Path(name))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fails the run, showing them, when any log line holds a token or a secret."""
+    handler, path = session.config.stash[LOG_CAPTURE]
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    leaks = leaked(path.read_text(encoding="utf-8").splitlines())
+    if not leaks:
+        path.unlink()
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "log lines holding a token or a secret", red=True)
+    write(f"{len(leaks)} log line(s) of this run hold a token or a secret (every line: {path}):")
+    for line in leaks[:20]:
+        write(f"  {line}")
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def payload(name: str, **overrides: Any) -> dict[str, Any]:
@@ -75,9 +126,9 @@ def _postgres_available() -> str | None:
         return f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {type(error).__name__}"
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A database of its own for this test run, dropped at the end, so runs cannot collide."""
+@contextmanager
+def _scratch_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty database of its own, dropped at the end, so runs cannot collide."""
     reason = _postgres_available()
     if reason is not None:
         if os.environ.get("CI") == "true":
@@ -87,16 +138,29 @@ def postgres_database() -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = create_db_engine(url)
-    upgrade(engine)
-    engine.dispose()
     try:
-        yield url
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated database of its own for this test run."""
+    with _scratch_postgres_database() as url:
+        engine = create_db_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    """A database of its own with no table yet, for this test alone."""
+    with _scratch_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 
 from handlers.slack.fake_api import FakeSlack
 from handlers.slack.signed_requests import SignedSender
-from storage.db import create_db_engine, pending_migrations
+from storage.db import MIGRATIONS, create_db_engine, current_revisions, pending_migrations
 from storage.models import Kudos, OutboxMessage
 from tests.conftest import ANA, GENERAL, GIVER, SIGNING_SECRET, TEAM, payload
 
@@ -78,17 +79,57 @@ def test_a_missing_or_malformed_setting_stops_run_with_one_line(
     assert secret not in result.stderr
 
 
-def test_db_upgrade_creates_every_table(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def _head() -> str:
+    [head] = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    return head
 
-    result = extramile("db", "upgrade", env=clean_env(tmp_path, DATABASE_URL=url), cwd=tmp_path)
+
+def test_db_upgrade_creates_every_table_and_says_so_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    env = clean_env(tmp_path, DATABASE_URL=url)
+
+    result = extramile("db", "upgrade", env=env, cwd=tmp_path)
+    again = extramile("db", "upgrade", env=env, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
+    # One line, and no library chatter (Alembic's plugin and migration lines are INFO).
+    assert (result.stdout, result.stderr) == (f"extramile: database upgraded to {_head()}\n", "")
+    assert (again.stdout, again.stderr) == (f"extramile: database is already at {_head()}\n", "")
     engine = create_db_engine(url)
     assert {"kudos", "kudos_recipient", "kudos_value", "person", "workspace"} <= set(
         inspect(engine).get_table_names()
     )
     assert pending_migrations(engine) == []
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_three_replicas_upgrading_at_once_migrate_once(empty_postgres_database: str, tmp_path: Path) -> None:
+    """Every replica runs `db upgrade` at start: one migrates under the advisory lock, the others wait
+    for it and find nothing to do."""
+    env = clean_env(tmp_path, DATABASE_URL=empty_postgres_database)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(*process.communicate(timeout=120), process.returncode) for process in processes]
+
+    assert [code for _, _, code in results] == [0, 0, 0], results
+    assert [err for _, err, _ in results] == ["", "", ""]
+    assert sorted(out for out, _, _ in results) == [
+        f"extramile: database is already at {_head()}\n",
+        f"extramile: database is already at {_head()}\n",
+        f"extramile: database upgraded to {_head()}\n",
+    ]
+    engine = create_db_engine(empty_postgres_database)
+    assert current_revisions(engine) == (_head(),)
     engine.dispose()
 
 
@@ -112,6 +153,7 @@ def test_workspace_settings_from_the_command_line(tmp_path: Path) -> None:
     shown = extramile("workspace", TEAM, env=env, cwd=tmp_path)
 
     assert ok.returncode == 0, ok.stderr
+    assert ok.stderr == "" and shown.stderr == ""
     assert bad.returncode == 2 and "daily_allowance" in bad.stderr and "Traceback" not in bad.stderr
     assert not_a_channel.returncode == 2 and "kudos_channel_id" in not_a_channel.stderr
     assert "Traceback" not in not_a_channel.stderr
@@ -125,8 +167,16 @@ def test_manifest_prints_yaml(tmp_path: Path) -> None:
         "manifest", "--url", "https://bot.example.org/slack/events", env=clean_env(tmp_path), cwd=tmp_path
     )
 
-    assert result.returncode == 0
+    assert result.returncode == 0 and result.stderr == ""
     assert "command: /kudos" in result.stdout and "https://bot.example.org/slack/events" in result.stdout
+
+
+def test_outbox_lists_rows_and_nothing_else(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'outbox.db'}")
+
+    result = extramile("outbox", env=env, cwd=tmp_path)
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, "extramile: 0 row(s)\n", "")
 
 
 def _free_port() -> int:
@@ -184,7 +234,12 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
             assert all(call.token == "xoxb-run-test" for call in fake.calls)
         finally:
             process.terminate()
-            process.wait(10)
+            output, _ = process.communicate(timeout=10)
+    # At the default LOG_LEVEL, our own lines only: no library chatter, no warning from Bolt.
+    messages = [line.split(" ", 3)[3] for line in output.splitlines()]
+    assert messages[:1] == [f"bot.cli: serving Slack on port {port} (POST /slack/events)"], output
+    assert all(message.startswith("bot.") for message in messages), output
+    assert "xoxb-run-test" not in output and SIGNING_SECRET not in output
     engine = create_db_engine(f"sqlite:///{database}")
     with engine.connect() as connection:
         assert connection.execute(select(Kudos.giver_id, Kudos.status)).all() == [(GIVER, "posted")]
@@ -245,6 +300,7 @@ def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
 
         preview = extramile("tick", "--at", "2026-11-20T13:00:00Z", "--dry-run", env=env, cwd=tmp_path)
         assert preview.returncode == 0, preview.stderr
+        assert preview.stderr == ""
         assert "would send 2 (dry run: nothing changed)" in preview.stdout
         assert "U0ANA" in preview.stdout and "will get back to you about *the deck*" in preview.stdout
         assert "Coming up: <@U0ANA> is waiting on *the deck* (due Fri 20 Nov 15:00)." in preview.stdout
@@ -252,7 +308,8 @@ def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
 
         done = extramile("tick", "--at", "2026-11-20T13:00:00+00:00", env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
-        assert "sent 2" in done.stdout
+        assert done.stdout.endswith("extramile: planned 0, sent 2, rescheduled 0, dead 0, cancelled 0\n")
+        assert done.stderr == ""
         assert sorted(call.params["channel"] for call in fake.calls_to("chat.postMessage")) == [ANA, GIVER]
         assert all(call.token == "xoxb-cli" for call in fake.calls)
 
@@ -301,6 +358,7 @@ def test_the_demo_plays_the_whole_scene(tmp_path: Path) -> None:
     result = extramile("demo", env=clean_env(tmp_path), cwd=tmp_path, timeout=120)
 
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     out = result.stdout
     for line in (
         "#general: 👏 @gia gave kudos to @ana",

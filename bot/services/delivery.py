@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot import logs
 from bot.clock import Clock
 from bot.services.ports import DeliveryError, PostedMessage
 from bot.services.workspaces import REMOVED
@@ -261,7 +262,8 @@ class DeliveryService:
                 self._release(batch[position:])
                 return False
             try:
-                self._deliver(message, now, report)
+                with logs.delivering(message.id):
+                    self._deliver(message, now, report)
             except DBAPIError as error:
                 # This row's lease runs out and it is tried again then (checked for a copy already
                 # sent); the rest go back to the queue if they can.
@@ -361,6 +363,7 @@ class DeliveryService:
                 log.warning("outbox row %s was sent after its lease ran out", message.id)
             elif kind is not None and kind.on_sent is not None:
                 kind.on_sent(session, message, posted)
+        log.debug("outbox row %s (%s) sent", message.id, message.kind)
         report.sent += 1
         self._observe(message, "sent")
 
@@ -441,6 +444,7 @@ class DeliveryService:
     def _reschedule(
         self, message: Outbound, at: datetime, error: str, attempts: int, *, maybe_sent: bool
     ) -> None:
+        log.debug("outbox row %s (%s) waits until %s: %s", message.id, message.kind, at.isoformat(), error)
         with unit_of_work(self._sessions) as session:
             outbox_store.reschedule(
                 session,

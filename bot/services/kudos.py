@@ -311,6 +311,7 @@ class KudosService:
             if again is None:
                 raise PlatformBusy("conflict", None)
             return GiveResult(kudos=again, duplicate=True)
+        log.debug("kudos %s recorded: %s to %s", kudos_id, request.giver_id, ",".join(recipients))
         return GiveResult(
             kudos=KudosView(
                 id=kudos_id,

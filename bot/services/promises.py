@@ -8,6 +8,7 @@ promise already kept is cancelled, not sent.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +29,8 @@ from storage import outbox as outbox_store
 from storage import promises as promise_store
 from storage.db import SessionFactory, unit_of_work
 from storage.models import Promise
+
+log = logging.getLogger(__name__)
 
 NOTICE = "promise.notice"
 REMINDER_LEAD = timedelta(hours=2)
@@ -265,6 +268,7 @@ class PromiseService:
             if request.confirm:
                 self._enqueue(session, view, "made", request.promiser_id, now)
             self._plan_reminders(session, view, promiser, now)
+        log.debug("promise %s recorded: %s to %s", view.id, request.promiser_id, ",".join(promisee_ids))
         return MadePromise(promise=view, promiser_tz=promiser_tz)
 
     def _promisees(self, request: PromiseRequest) -> tuple[str, ...]:

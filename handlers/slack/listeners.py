@@ -27,6 +27,7 @@ def register(app: App, services: Services) -> None:
         context[CONTEXT_KEY] = services
         next()
 
+    app.use(log_request)
     app.use(inject_services)
     kudos.register(app)
     promises.register(app)
@@ -36,6 +37,43 @@ def register(app: App, services: Services) -> None:
     home.register(app)
     admin.register(app)
     app.error(on_error)
+
+
+def log_request(body: dict[str, Any], next: Any) -> None:
+    """One DEBUG line per request saying what it is and from whom: ids only, never what anybody typed."""
+    log.debug("slack %s from %s in %s", _kind(body), _user_id(body), _team_id(body))
+    next()
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return f"command {body['command']}"
+    kind = str(body.get("type", "unknown"))
+    if kind == "event_callback":
+        return f"event {(body.get('event') or {}).get('type')}"
+    if kind == "block_actions":
+        return f"block_actions {','.join(str(a.get('action_id')) for a in body.get('actions') or [])}"
+    if kind in ("view_submission", "view_closed"):
+        return f"{kind} {(body.get('view') or {}).get('callback_id')}"
+    if body.get("callback_id"):
+        return f"{kind} {body['callback_id']}"
+    return kind
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    event = body.get("event") or {}
+    for candidate in (body.get("user_id"), body.get("user"), event.get("user")):
+        # Some events carry the whole user object (a profile): only its id is logged.
+        found = candidate.get("id") if isinstance(candidate, dict) else candidate
+        if isinstance(found, str):
+            return found
+    return None
+
+
+def _team_id(body: dict[str, Any]) -> str | None:
+    team = body.get("team")
+    found = body.get("team_id") or (team.get("id") if isinstance(team, dict) else team)
+    return found if isinstance(found, str) else None
 
 
 def on_error(
