@@ -144,7 +144,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         token_verification_enabled=False,
         process_before_response=False,
         listener_executor=workers.listeners,
-        **(_oauth(settings, installations, engine) if installations else {}),
+        **_authorization(settings, installations, engine, token),
     )
     register(bolt, services)
     register_installations(bolt, installations)
@@ -209,3 +209,18 @@ def welcome_back_own_workspace(app: ExtraMile) -> str | None:
     if resumed:
         log.info("workspace %s is back: %d pending messages resumed", team_id, resumed)
     return team_id
+
+
+def _authorization(
+    settings: Settings, installations: Installations | None, engine: Engine, token: str | None
+) -> dict[str, Any]:
+    """How Bolt finds a request's token: the one bot token (the client has it), each installation's,
+    or none at all for a command that serves nothing (`tick --dry-run`, `workspace`)."""
+    if installations is not None:
+        return _oauth(settings, installations, engine)
+    return {"authorize": _no_token} if token is None else {}
+
+
+def _no_token(team_id: str | None) -> None:
+    """No SLACK_BOT_TOKEN (only `run` requires one): nothing is authorized."""
+    return None

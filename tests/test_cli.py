@@ -406,3 +406,26 @@ def test_people_settings_from_the_command_line(tmp_path: Path) -> None:
     assert bad_hour.returncode == 2 and "celebration_hour" in bad_hour.stderr
     assert "welcome_channel_id: C0HELLO" in shown.stdout and "weekend_rule: monday" in shown.stdout
     assert "channel_welcomes: {}" in shown.stdout and "welcome_text: Hi {name}!" in shown.stdout
+
+
+def test_a_dry_run_needs_no_slack_credentials(tmp_path: Path) -> None:
+    result = extramile(
+        "tick", "--at", "2026-11-20T13:00:00Z", "--dry-run", env=clean_env(tmp_path), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("extramile: would send 0 (dry run: nothing changed)")
+    assert result.stderr == ""
+
+
+def test_oauth_mode_and_a_bot_token_together_are_refused(tmp_path: Path) -> None:
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-one",
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="client-secret-value",
+        SLACK_SIGNING_SECRET="s",
+    )
+    result = extramile("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set" in result.stderr
+    assert "client-secret-value" not in result.stderr + result.stdout

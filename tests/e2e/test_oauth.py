@@ -29,10 +29,9 @@ from handlers.slack.fake_api import FakeSlack
 from handlers.slack.manifest import BOT_SCOPES
 from handlers.slack.signed_requests import SignedSender
 from storage.models import OutboxMessage, Promise
-from tests.conftest import ANA, BEN, GENERAL, GIVER, SIGNING_SECRET, payload
+from tests.conftest import ANA, BEN, CLIENT_SECRET, GENERAL, GIVER, SIGNING_SECRET, payload
 
 CLIENT_ID = "1234.5678"
-CLIENT_SECRET = "test-client-secret-0001"
 ACME, GLOBEX = "T0001", "T0002"
 
 
