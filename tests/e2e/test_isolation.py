@@ -159,11 +159,11 @@ def set_up(t: Tenant) -> None:
     """People whose names carry the workspace's word, an admin, and the channels settings point at."""
     w = t.word
     f = t.fake
-    f.add_user(GIVER, "gia", real_name=f"Gia {w}", tz="Europe/London")
-    f.add_user(ANA, "ana", real_name=f"Ana {w}", tz="America/New_York")
-    f.add_user(BEN, "ben", real_name=f"Ben {w}", tz="Asia/Tokyo")
-    f.add_user(ADMIN, "boss", real_name=f"Bo {w}", tz="Europe/London", is_admin=True)
-    f.add_user(NEW, "nora", real_name=f"Nora {w}", tz="Europe/London")
+    f.add_user(GIVER, f"gia_{w}", real_name=f"Gia {w}", tz="Europe/London")
+    f.add_user(ANA, f"ana_{w}", real_name=f"Ana {w}", tz="America/New_York")
+    f.add_user(BEN, f"ben_{w}", real_name=f"Ben {w}", tz="Asia/Tokyo")
+    f.add_user(ADMIN, f"boss_{w}", real_name=f"Bo {w}", tz="Europe/London", is_admin=True)
+    f.add_user(NEW, f"nora_{w}", real_name=f"Nora {w}", tz="Europe/London")
     for channel, name in ((KUDOS_CHANNEL, "kudos"), (PARTY, "celebrations"), (HELLO, "say-hello")):
         f.add_channel(channel, f"{name}-{w}")
     f.add_channel(TEAM_CHANNEL, f"team-{w}", members=[GIVER, ANA, BEN, ADMIN])
