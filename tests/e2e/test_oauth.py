@@ -237,14 +237,6 @@ def test_a_token_about_to_expire_is_refreshed_once_whoever_needs_it(cloud: Cloud
     refreshes = [
         call for call in acme.calls_to("oauth.v2.access") if call.params.get("grant_type") == "refresh_token"
     ]
-    with c.app.engine.connect() as connection:
-        print(
-            "ROWS",
-            connection.execute(
-                text("SELECT id, bot_token, installed_at, bot_token_expires_at FROM slack_bots")
-            ).all(),
-        )
-    print("CALLS", [(r.params.get("refresh_token"), r.response.get("access_token")) for r in refreshes])
     assert len(refreshes) == 1 and refreshes[0].ok
     new_token = _bots(c)[ACME]
     assert new_token != old_token
