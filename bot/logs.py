@@ -162,6 +162,16 @@ def set_levels(level: Level) -> None:
         logging.getLogger(name).setLevel(libraries)
     for name, floor in FLOORS.items():
         logging.getLogger(name).setLevel(max(libraries, floor))
+    # Libraries may give their own child loggers a level (Bolt does, for each app's logger): those
+    # would escape the rules above, so they go back to inheriting them.
+    configured = {*OURS, *LIBRARIES, *FLOORS}
+    for name, child in list(logging.root.manager.loggerDict.items()):
+        if (
+            isinstance(child, logging.Logger)
+            and name not in configured
+            and any(name.startswith(parent + ".") for parent in (*LIBRARIES, *FLOORS))
+        ):
+            child.setLevel(logging.NOTSET)
 
 
 class _Handler(logging.StreamHandler[IO[str]]):

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, select, text
 from bot.clock import SystemClock
 from bot.services.people import PeopleService, Preferences
 from bot.services.workspaces import WorkspaceService, WorkspaceSettings
+from handlers.slack.clients import OneWorkspace
 from handlers.slack.fake_api import FakeSlack
 from handlers.slack.messenger import SlackDirectory
 from handlers.slack.signed_requests import SignedSender, SlackResponse
@@ -117,7 +118,7 @@ def fake(database: Engine) -> Iterator[FakeSlack]:
         people = PeopleService(
             sessions=sessions,
             clock=SystemClock(),
-            directory=SlackDirectory(WebClient(token="xoxb-setup", base_url=fake.url)),
+            directory=SlackDirectory(OneWorkspace(WebClient(token="xoxb-setup", base_url=fake.url))),
         )
         for user_id in THANKED:
             people.save_preferences(TEAM, user_id, Preferences(work_days=tuple(range(7))))
