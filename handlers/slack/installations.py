@@ -8,11 +8,10 @@ sends (the outbox, planners, `extramile tick`) ask the same object, so both use 
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +44,7 @@ REFRESH_AHEAD_MINUTES = 120
 REFRESH_LEASE = timedelta(seconds=30)
 # A process that finds the refresh taken waits this long for it, when its own token has run out.
 REFRESH_WAIT_SECONDS = 10.0
-# Clients kept, one per token (each keeps its connections to Slack warm).
+# Clients kept, one per token.
 MAX_CLIENTS = 512
 
 NOT_INSTALLED = "not_installed"
@@ -87,8 +86,8 @@ class Installations:
         self._rotator = TokenRotator(
             client_id=client_id, client_secret=client_secret, client=WebClient(base_url=api_url, timeout=10)
         )
-        self._clients: OrderedDict[str, WebClient] = OrderedDict()
-        self._lock = threading.Lock()
+        # One client per token, each keeping its connections to Slack warm.
+        self._client = functools.lru_cache(maxsize=MAX_CLIENTS)(self._new_client)
 
     def bot(self, team_id: str) -> Bot | None:
         """The workspace's bot installation, with a token good for a while yet; None if not installed."""
@@ -108,20 +107,9 @@ class Installations:
         self.store.delete_bot(enterprise_id=None, team_id=team_id)
         if not bot_only:
             self.store.delete_installation(enterprise_id=None, team_id=team_id)
-        with self._lock:
-            self._clients.clear()
 
-    def _client(self, token: str) -> WebClient:
-        with self._lock:
-            client = self._clients.get(token)
-            if client is None:
-                client = WebClient(token=token, base_url=self._api_url, timeout=10)
-                self._clients[token] = client
-                while len(self._clients) > MAX_CLIENTS:
-                    self._clients.popitem(last=False)
-            else:
-                self._clients.move_to_end(token)
-            return client
+    def _new_client(self, token: str) -> WebClient:
+        return WebClient(token=token, base_url=self._api_url, timeout=10)
 
     def _refreshed(self, team_id: str, bot: Bot) -> Bot:
         """Refreshes the token under the installation's lease. Whoever finds the lease taken uses the
@@ -170,6 +158,8 @@ class Installations:
         return refreshed
 
 
+# Token expiry is Slack's wall-clock time (slack_sdk's TokenRotator reads time() too), not the app's
+# clock: a FrozenClock in the past must not make a dead token look valid.
 def _expiring(bot: Bot) -> bool:
     expires_at = bot.bot_token_expires_at
     return (

@@ -84,29 +84,26 @@ class SlackDirectory:
 
     def can_post(self, team_id: str, channel_id: str) -> bool:
         """Whether the bot is in the channel (and it is not archived)."""
-        try:
-            channel = (
-                self._clients.for_team(team_id).conversations_info(channel=channel_id).get("channel") or {}
-            )
-        except SlackApiError as error:
-            failure = delivery_error(error)
-            if failure.permanent:
-                return False
-            raise failure from None
-        return bool(channel.get("is_member")) and not channel.get("is_archived")
+        channel = self._channel(team_id, channel_id)
+        return channel is not None and bool(channel.get("is_member")) and not channel.get("is_archived")
 
     def is_private(self, team_id: str, channel_id: str) -> bool:
         """Private channels, DMs and channels the bot cannot see all count as private."""
+        channel = self._channel(team_id, channel_id)
+        return channel is None or bool(
+            channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")
+        )
+
+    def _channel(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
+        """conversations.info's channel; None when Slack says for good that the bot cannot see it."""
         try:
-            channel = (
-                self._clients.for_team(team_id).conversations_info(channel=channel_id).get("channel") or {}
-            )
+            channel = self._clients.for_team(team_id).conversations_info(channel=channel_id).get("channel")
         except SlackApiError as error:
             failure = delivery_error(error)
             if failure.permanent:
-                return True
+                return None
             raise failure from None
-        return bool(channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim"))
+        return dict(channel or {})
 
     def custom_emoji(self, team_id: str) -> set[str]:
         try:
