@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio.to_thread
 from slack_bolt import App, BoltRequest, BoltResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from bot import logs
 from bot.metrics import Metrics
-from storage.db import migration_status
+from storage.db import migration_status, ping
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def build_web(
 
     async def healthz(_: Request) -> Response:
         try:
-            await run_in_threadpool(_ping, engine)
+            await run_in_threadpool(ping, engine)
         except Exception as error:
             return JSONResponse({"ok": False, "error": type(error).__name__}, status_code=503)
         return JSONResponse({"ok": True})
@@ -230,11 +230,6 @@ def _signed(secret: bytes, body: bytes, headers: Mapping[str, str]) -> bool:
         return False
     digest = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(f"v0={digest}", signature)
-
-
-def _ping(engine: Engine) -> None:
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
 
 
 class RunningServer:

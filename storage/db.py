@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -163,6 +163,12 @@ def current_revisions(engine: Engine) -> tuple[str, ...]:
 
     with engine.connect() as connection:
         return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+def ping(engine: Engine) -> None:
+    """Raises unless the database answers."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def is_sqlite(engine: Engine) -> bool:
