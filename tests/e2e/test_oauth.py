@@ -164,7 +164,7 @@ def test_the_install_page_asks_for_every_scope_and_the_redirect_installs(cloud: 
     assert bots[GLOBEX] == c.fakes[GLOBEX].issued_tokens[0] != bots[ACME]
 
 
-def test_a_redirect_without_its_state_or_with_a_used_code_installs_nothing(cloud: Cloud) -> None:
+def test_a_redirect_without_its_state_installs_nothing(cloud: Cloud) -> None:
     c = cloud
     code = c.fakes[ACME].authorization_code(GIVER)
     # No cookie and a state nobody issued: someone else's redirect, replayed.
