@@ -24,6 +24,7 @@ from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
 from bot.services.people import PeopleService
+from bot.services.platforms import PlatformDirectory, PlatformMessenger, PlatformSender
 from bot.services.ports import DeliveryError
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
@@ -33,7 +34,7 @@ from bot.services.workspaces import WorkspaceService
 from bot.settings import Settings
 from bot.workers import Coalesced, Workers
 from handlers.slack.clients import OneWorkspace, SlackClients
-from handlers.slack.container import Services
+from handlers.slack.container import SlackServices
 from handlers.slack.installations import (
     Installations,
     InstallationStore,
@@ -44,6 +45,7 @@ from handlers.slack.installations import register as register_installations
 from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
 from handlers.slack.outbox import SlackOutboxSender
+from handlers.teams.web import Teams, build_teams
 from storage.db import SessionFactory, create_db_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,12 @@ class ExtraMile:
     engine: Engine
     sessions: SessionFactory
     bolt: App
-    services: Services
+    services: SlackServices
     # The WebClient for each workspace, and in OAuth mode where they come from.
     slack_clients: SlackClients
     installations: Installations | None
+    # Microsoft Teams, when TEAMS_APP_ID is set.
+    teams: Teams | None
     web: Starlette
     workers: Workers
     lifecycle: Lifecycle
@@ -80,19 +84,33 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     client = WebClient(token=None if installations else token, base_url=settings.slack_api_url, timeout=10)
     clients: SlackClients = installations or OneWorkspace(client)
     messenger = SlackMessenger(clients)
-    directory = SlackDirectory(clients)
+    teams = (
+        build_teams(settings, sessions=sessions, clock=clock, people=lambda: people)
+        if settings.teams
+        else None
+    )
+    # Each workspace's questions and messages go to its own platform (see bot.services.platforms).
+    directory = PlatformDirectory(
+        {"slack": SlackDirectory(clients), **({"teams": teams.directory} if teams else {})}
+    )
     people = PeopleService(sessions=sessions, clock=clock, directory=directory)
     workers = Workers()
     metrics = Metrics(sessions=sessions, clock=clock)
     delivery = DeliveryService(
         sessions=sessions,
         clock=clock,
-        sender=SlackOutboxSender(clients),
+        sender=PlatformSender(
+            {"slack": SlackOutboxSender(clients), **({"teams": teams.sender} if teams else {})}
+        ),
         attention=Attentive(sessions=sessions, clock=clock, people=people),
         observer=metrics,
     )
     kudos = KudosService(
-        sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=messenger
+        sessions=sessions,
+        clock=clock,
+        people=people,
+        workspaces=workspaces,
+        messenger=PlatformMessenger({"slack": messenger, **({"teams": teams.messenger} if teams else {})}),
     )
     promises = PromiseService(sessions=sessions, clock=clock, people=people)
     checkins = CheckinService(sessions=sessions, clock=clock, people=people)
@@ -118,7 +136,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     for service in (kudos, promises, checkins, welcomes, celebrations, recaps, exports):
         service.register(delivery)
     warm_up_due_dates()
-    services = Services(
+    services = SlackServices(
         kudos=kudos,
         promises=promises,
         checkins=checkins,
@@ -149,6 +167,16 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     register(bolt, services)
     register_installations(bolt, installations)
     lifecycle = Lifecycle(delivery, workers)
+    web = build_web(
+        bolt,
+        engine,
+        signing_secret=signing_secret,
+        metrics=metrics,
+        on_shutdown=lifecycle.stop,
+        more_routes=teams.routes(services) if teams else (),
+    )
+    if teams is not None:
+        teams.configure(web)
     return ExtraMile(
         settings=settings,
         engine=engine,
@@ -157,9 +185,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         services=services,
         slack_clients=clients,
         installations=installations,
-        web=build_web(
-            bolt, engine, signing_secret=signing_secret, metrics=metrics, on_shutdown=lifecycle.stop
-        ),
+        teams=teams,
+        web=web,
         workers=workers,
         lifecycle=lifecycle,
     )

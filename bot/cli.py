@@ -132,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command in ("run", "people") or (args.command == "tick" and not args.dry_run):
-            settings.require_slack()
+            if settings.slack:
+                settings.require_slack()
+            settings.require_teams()
     except SettingsError as error:
         print(f"extramile: {error}", file=sys.stderr)
         return 2

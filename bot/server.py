@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -46,6 +46,7 @@ def build_web(
     signing_secret: str,
     metrics: Metrics,
     on_shutdown: Callable[[], object] | None = None,
+    more_routes: Sequence[Route] = (),
 ) -> Starlette:
     secret = signing_secret.encode()
 
@@ -102,6 +103,8 @@ def build_web(
             Route("/healthz", healthz, methods=["GET"]),
             *_operator_routes(engine, metrics),
             *_oauth_routes(bolt),
+            # Microsoft Teams' endpoint, when it is served.
+            *more_routes,
         ],
         lifespan=lifespan,
     )

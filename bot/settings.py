@@ -23,6 +23,10 @@ FIXES: dict[str, str] = {
     "SLACK_REDIRECT_URI": "set it to this server's public https://.../slack/oauth_redirect, or unset it",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
     "LOG_FORMAT": "set it to text or json",
+    "TEAMS_APP_ID": "set it to the Microsoft App ID of your Azure bot registration, or unset it for Slack only",
+    "TEAMS_APP_PASSWORD": "set it to a client secret of that app registration (or TEAMS_ANONYMOUS=true for the Bot Framework Emulator only)",
+    "TEAMS_TENANT_ID": "set it to the Directory (tenant) ID of that app registration",
+    "TEAMS_ANONYMOUS": "set it to true (the Bot Framework Emulator and tests only) or false",
 }
 
 
@@ -43,6 +47,12 @@ class Settings(BaseSettings):
     SLACK_CLIENT_ID: str | None = None
     SLACK_CLIENT_SECRET: SecretStr | None = None
     SLACK_REDIRECT_URI: AnyHttpUrl | None = None
+    # Microsoft Teams (POST /api/messages): the Azure bot registration's values. Unset: Slack only.
+    TEAMS_APP_ID: str | None = None
+    TEAMS_APP_PASSWORD: SecretStr | None = None
+    TEAMS_TENANT_ID: str | None = None
+    # Accept requests with no token: the Bot Framework Emulator and tests, never production.
+    TEAMS_ANONYMOUS: bool = False
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
 
@@ -86,6 +96,29 @@ class Settings(BaseSettings):
     def oauth(self) -> bool:
         """Many workspaces, each through Slack's OAuth flow, rather than one bot token."""
         return self.SLACK_CLIENT_ID is not None or self.SLACK_CLIENT_SECRET is not None
+
+    @property
+    def teams(self) -> bool:
+        """Serve Microsoft Teams too."""
+        return self.TEAMS_APP_ID is not None
+
+    @property
+    def slack(self) -> bool:
+        """Serve Slack: any Slack credential is set, or nothing is (Slack is the default)."""
+        slack_set = any(
+            getattr(self, name) is not None
+            for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID")
+        )
+        return slack_set or not self.teams
+
+    def require_teams(self) -> None:
+        """Teams needs its registration, and a password unless requests may come without a token."""
+        if not self.teams:
+            return
+        if self.TEAMS_APP_PASSWORD is None and not self.TEAMS_ANONYMOUS:
+            raise SettingsError(f"TEAMS_APP_PASSWORD is not set: {FIXES['TEAMS_APP_PASSWORD']}.")
+        if self.TEAMS_APP_PASSWORD is not None and self.TEAMS_TENANT_ID is None:
+            raise SettingsError(f"TEAMS_TENANT_ID is not set: {FIXES['TEAMS_TENANT_ID']}.")
 
     def require_slack(self) -> None:
         """`run` needs credentials: a bot token, or an OAuth app's id and secret (never both)."""

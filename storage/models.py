@@ -23,12 +23,12 @@ class Workspace(Base):
 
     __tablename__ = "workspace"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    kudos_channel_id: Mapped[str | None] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kudos_channel_id: Mapped[str | None] = mapped_column(String(255))
     kudos_emoji: Mapped[str] = mapped_column(String(100), default=DEFAULT_KUDOS_EMOJI)
     daily_allowance: Mapped[int] = mapped_column(Integer, default=DEFAULT_DAILY_ALLOWANCE)
     kudos_values: Mapped[list[str]] = mapped_column(JSON, default=list)
-    welcome_channel_id: Mapped[str | None] = mapped_column(String(32))
+    welcome_channel_id: Mapped[str | None] = mapped_column(String(255))
     # None means the built-in welcome; placeholders: {name}, {mention}, {workspace}.
     welcome_text: Mapped[str | None] = mapped_column(Text)
     welcome_guests: Mapped[bool] = mapped_column(default=False)
@@ -36,7 +36,7 @@ class Workspace(Base):
     channel_welcomes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # "dm", or "ephemeral": shown in the channel to the person who joined, and only to them.
     channel_welcome_mode: Mapped[str] = mapped_column(String(16), default="dm")
-    celebrations_channel_id: Mapped[str | None] = mapped_column(String(32))
+    celebrations_channel_id: Mapped[str | None] = mapped_column(String(255))
     celebration_hour: Mapped[int] = mapped_column(Integer, default=9)
     # "friday": a weekend celebration is posted on the Friday before; "monday": after; "same_day".
     weekend_rule: Mapped[str] = mapped_column(String(16), default="friday")
@@ -60,8 +60,8 @@ class PersonSettings(Base):
 
     __tablename__ = "person_settings"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     # Monday is 0.
     work_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
     work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
@@ -77,8 +77,8 @@ class Person(Base):
 
     __tablename__ = "person"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(255), default="")
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     is_bot: Mapped[bool] = mapped_column(default=False)
@@ -99,23 +99,23 @@ class Kudos(Base):
     __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_kudos_team_dedupe_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_id: Mapped[str] = mapped_column(String(255), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(255))
-    giver_id: Mapped[str | None] = mapped_column(String(32))
+    giver_id: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
-    origin_ts: Mapped[str | None] = mapped_column(String(32))
+    origin_channel_id: Mapped[str | None] = mapped_column(String(255))
+    origin_ts: Mapped[str | None] = mapped_column(String(255))
     reason_link: Mapped[str | None] = mapped_column(Text)
-    post_channel_id: Mapped[str | None] = mapped_column(String(32))
-    post_ts: Mapped[str | None] = mapped_column(String(32))
+    post_channel_id: Mapped[str | None] = mapped_column(String(255))
+    post_ts: Mapped[str | None] = mapped_column(String(255))
     permalink: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_event_ts: Mapped[str | None] = mapped_column(String(32))
+    revoked_event_ts: Mapped[str | None] = mapped_column(String(255))
     # The latest "reaction added" seen for this kudos: a removal older than it is old news.
-    added_event_ts: Mapped[str | None] = mapped_column(String(32))
+    added_event_ts: Mapped[str | None] = mapped_column(String(255))
     # The giver's local day whose allowance this kudos used: taking it back gives that day's back.
     allowance_day: Mapped[date | None] = mapped_column(Date)
 
@@ -132,8 +132,8 @@ class KudosAllowance(Base):
 
     __tablename__ = "kudos_allowance"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    giver_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    giver_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -142,8 +142,8 @@ class KudosRecipient(Base):
     __tablename__ = "kudos_recipient"
 
     kudos_id: Mapped[int] = mapped_column(ForeignKey("kudos.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(255), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     kudos: Mapped[Kudos] = relationship(back_populates="recipients")
@@ -156,7 +156,7 @@ class KudosValue(Base):
 
     kudos_id: Mapped[int] = mapped_column(ForeignKey("kudos.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_id: Mapped[str] = mapped_column(String(255), index=True)
 
 
 class OutboxMessage(Base):
@@ -174,10 +174,10 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(255))
     dedupe_key: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(64))
-    recipient_id: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deliver_after: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -195,8 +195,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_channel_id: Mapped[str | None] = mapped_column(String(32))
-    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    sent_channel_id: Mapped[str | None] = mapped_column(String(255))
+    sent_ts: Mapped[str | None] = mapped_column(String(255))
 
 
 class Promise(Base):
@@ -206,9 +206,9 @@ class Promise(Base):
     __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_promise_team_dedupe_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_id: Mapped[str] = mapped_column(String(255), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(255))
-    promiser_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    promiser_id: Mapped[str | None] = mapped_column(String(255), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(255))
     what: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -218,8 +218,8 @@ class Promise(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
-    origin_ts: Mapped[str | None] = mapped_column(String(32))
+    origin_channel_id: Mapped[str | None] = mapped_column(String(255))
+    origin_ts: Mapped[str | None] = mapped_column(String(255))
     context_link: Mapped[str | None] = mapped_column(Text)
     close_note: Mapped[str | None] = mapped_column(Text)
 
@@ -232,8 +232,8 @@ class PromisePromisee(Base):
     __tablename__ = "promise_promisee"
 
     promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    team_id: Mapped[str] = mapped_column(String(255), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -248,10 +248,10 @@ class Checkin(Base):
     __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_checkin_team_dedupe_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_id: Mapped[str] = mapped_column(String(255), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(255))
-    requester_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    contact_user_id: Mapped[str | None] = mapped_column(String(32))
+    requester_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    contact_user_id: Mapped[str | None] = mapped_column(String(255))
     contact_name: Mapped[str | None] = mapped_column(String(255))
     every_count: Mapped[int] = mapped_column(Integer)
     every_unit: Mapped[str] = mapped_column(String(8))
@@ -272,9 +272,9 @@ class CheckinCompletion(Base):
     __table_args__ = (UniqueConstraint("team_id", "checkin_id", "token", name="uq_checkin_completion_token"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(255))
     checkin_id: Mapped[int] = mapped_column(Integer, index=True)
-    requester_id: Mapped[str | None] = mapped_column(String(32))
+    requester_id: Mapped[str | None] = mapped_column(String(255))
     token: Mapped[str] = mapped_column(String(64))
     done_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
@@ -284,8 +284,8 @@ class PersonDates(Base):
 
     __tablename__ = "person_dates"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     birthday_month: Mapped[int | None] = mapped_column(Integer)
     birthday_day: Mapped[int | None] = mapped_column(Integer)
     start_date: Mapped[date | None] = mapped_column(Date)
@@ -302,9 +302,9 @@ class ChannelMember(Base):
 
     __tablename__ = "channel_member"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
 class Lease(Base):
@@ -316,3 +316,24 @@ class Lease(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64))
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TeamsConversation(Base):
+    """Where ExtraMile can write in Microsoft Teams: a person's 1:1 chat with it (`address` is their user
+    id), or a channel or group chat it was added to (`address` is that conversation's id). Teams says so
+    with every activity; a proactive message needs it later, so it is kept here, never in memory, with
+    the regional service address it came from."""
+
+    __tablename__ = "teams_conversation"
+
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    address: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # personal, channel or groupChat
+    kind: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(512))
+    service_url: Mapped[str] = mapped_column(String(512))
+    bot_id: Mapped[str] = mapped_column(String(255))
+    # A channel's team (the id Teams lists its members under), and names for people choosing channels.
+    team_ref: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

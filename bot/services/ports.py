@@ -25,6 +25,11 @@ PERMANENT_REASONS = frozenset(
         "restricted_action",
         # A private reply whose sender crashed mid-send: it cannot be looked up, so it is not resent.
         "not_resent_after_crash",
+        # Microsoft Teams: the person removed the app or blocked the bot; the conversation is gone;
+        # a kind of message Teams cannot take (an export's files).
+        "forbidden",
+        "conversation_not_found",
+        "not_on_teams",
     }
 )
 UNVERIFIED = "unverified:"

@@ -17,9 +17,13 @@ from storage import workspaces as workspace_store
 from storage.db import SessionFactory, unit_of_work
 
 _VALUE = re.compile(r"^[\w-]{1,100}$")
-# A Slack channel id (C... public, G... private): anything else could not be posted to, or stored.
-ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,30}$")]
-UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,30}$")]
+# A Slack channel id (C... public, G... private) or a Teams channel or group chat (19:...@thread...):
+# anything else could not be posted to, or stored.
+ChannelId = Annotated[
+    str, StringConstraints(pattern=r"^(?:[CG][A-Z0-9]{2,30}|19:[\w.=-]{1,200}@thread\.[a-z0-9]{1,16})$")
+]
+# A Slack user (U..., W...) or a Teams one (29:...).
+UserId = Annotated[str, StringConstraints(pattern=r"^(?:[UW][A-Z0-9]{2,30}|29:[\w.=-]{1,200})$")]
 PLACEHOLDERS = ("name", "mention", "channel")
 # Why a message was cancelled when its workspace removed ExtraMile (and revived if it comes back).
 REMOVED = "workspace_removed"
@@ -53,7 +57,7 @@ class RecapSchedule(BaseModel):
 class WorkspaceSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    team_id: str = Field(min_length=1, max_length=32)
+    team_id: str = Field(min_length=1, max_length=255)
     kudos_channel_id: ChannelId | None = None
     kudos_emoji: str = Field(default="clap", pattern=r"^[a-z0-9_+'-]{1,100}$")
     daily_allowance: int = Field(default=5, ge=0, le=1000)

@@ -14,12 +14,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.people import Preferences
 from handlers.slack import home_blocks
-from handlers.slack.container import Services, services_of
+from handlers.slack.container import SlackServices, services_of
 
 log = logging.getLogger(__name__)
 
 
-def publish_home(services: Services, client: WebClient, team_id: str, user_id: str) -> None:
+def publish_home(services: SlackServices, client: WebClient, team_id: str, user_id: str) -> None:
     """Shows the person their Home as of now. A view, not a promise: a failure is only logged."""
     view = home_blocks.home(services.home.home(team_id=team_id, user_id=user_id))
     try:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.services.ports import DeliveryError
 from handlers.slack import admin, blocks, checkins, home, kudos, people, promises, recaps
-from handlers.slack.container import CONTEXT_KEY, Services
+from handlers.slack.container import CONTEXT_KEY, SlackServices
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: SlackServices) -> None:
     def inject_services(context: BoltContext, next: Any) -> None:
         context[CONTEXT_KEY] = services
         next()
@@ -125,7 +125,7 @@ def _report(error: Exception, body: dict[str, Any], context: BoltContext) -> Non
     user_id = body.get("user_id") or (body.get("user") or {}).get("id")
     channel_id = body.get("channel_id") or (body.get("channel") or {}).get("id")
     services = context.get(CONTEXT_KEY)
-    if not (user_id and channel_id and isinstance(services, Services)):
+    if not (user_id and channel_id and isinstance(services, SlackServices)):
         return
     try:
         services.messenger.ephemeral(

@@ -15,7 +15,7 @@ from bot.services.ports import DeliveryError
 from bot.services.promises import PromiseRefused, PromiseRequest, PromiseView
 from handlers.slack import blocks, parse, promise_blocks
 from handlers.slack.blocks import Rendered, in_digest
-from handlers.slack.container import Services, services_of
+from handlers.slack.container import SlackServices, services_of
 from handlers.slack.home import from_home, publish_home
 from handlers.slack.replies import ack_with, replace_with, tell_privately
 
@@ -259,7 +259,7 @@ def on_promise_modal_submit(
     services.deliver_soon()
 
 
-def _open_promise(services: Services, team_id: str, promise_id: int, user_id: str) -> PromiseView:
+def _open_promise(services: SlackServices, team_id: str, promise_id: int, user_id: str) -> PromiseView:
     from bot.services.promises import NotYourPromise, PromiseClosed
 
     promise = services.promises.get(team_id=team_id, promise_id=promise_id)
@@ -280,7 +280,7 @@ def _with_reply_url(view: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
 
 
 def _show(
-    services: Services, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
+    services: SlackServices, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
 ) -> None:
     """The reminder whose button was clicked becomes `rendered`; a button on the Home shows the Home
     again; one on a digest item answers privately (the other items stay as they are)."""
@@ -293,7 +293,7 @@ def _show(
 
 
 def _refuse(
-    services: Services, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
+    services: SlackServices, client: WebClient, body: dict[str, Any], respond: Respond, rendered: Rendered
 ) -> None:
     """A stale button: the Home shows how things are now; a message gets a private word."""
     if from_home(body):
