@@ -40,6 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="tokens that expire and are refreshed (OAuth mode; Slack cannot turn it off again)",
     )
+    teams = commands.add_parser(
+        "teams-manifest", help="write the Microsoft Teams app package (a zip to upload to Teams)"
+    )
+    teams.add_argument(
+        "--app-id", required=True, help="the bot's Microsoft App ID (a GUID, from its Azure Bot)"
+    )
+    teams.add_argument(
+        "--host", required=True, help="the public host serving the bot, e.g. extramile.example.com"
+    )
+    teams.add_argument("--out", type=Path, default=Path("extramile-teams.zip"), help="where to write the zip")
+    teams.add_argument("--name", default="ExtraMile")
     tick = commands.add_parser(
         "tick", help="run one plan + deliver pass and exit (catch up, or preview a day)"
     )
@@ -121,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(manifest_yaml(request_url=args.url, name=args.name, token_rotation=args.token_rotation), end="")
         return 0
+    if args.command == "teams-manifest":
+        return _teams_manifest(args.app_id, args.host, args.name, args.out)
     if args.command == "demo":
         from bot.demo import play
 
@@ -168,6 +181,23 @@ def _forget_slack_environment() -> None:
     for name in Settings.model_fields:
         if name.startswith("SLACK_"):
             os.environ.pop(name, None)
+
+
+def _teams_manifest(app_id: str, host: str, name: str, out: Path) -> int:
+    from handlers.teams.manifest import ManifestError, package
+
+    try:
+        out.write_bytes(package(app_id=app_id, host=host, name=name))
+    except ManifestError as error:
+        print(f"extramile: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"extramile: could not write {out}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(
+        f"extramile: wrote {out}: upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center"
+    )
+    return 0
 
 
 def _instant(text: str) -> datetime:

@@ -1,0 +1,1 @@
+"""Microsoft Teams: everything that knows the Teams platform lives here."""
