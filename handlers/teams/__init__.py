@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter: Teams activities in, Bot Connector calls out, behind the same ports as Slack."""
