@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -71,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     people.add_argument("file", type=Path, help="CSV with a header row: user,birthday,start_date")
     people.add_argument("--team", help="workspace id (default: the bot token's workspace)")
     workspace = commands.add_parser("workspace", help="show or change a workspace's settings")
-    workspace.add_argument("team_id", help="the workspace (team) id, T...")
+    workspace.add_argument(
+        "team_id", help="the workspace: a Slack team id (T...) or a Teams tenant (teams:<tenant id>)"
+    )
     workspace.add_argument(
         "--kudos-channel", help="channel id where kudos are posted ('none' to post where given)"
     )
@@ -123,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="may a recap name whose promises are overdue (default no)",
     )
     workspace.add_argument(
-        "--admins", help="comma-separated Slack user ids who are ExtraMile admins ('' for none)"
+        "--admins",
+        help="comma-separated user ids (Slack U..., Teams 29:...) who are ExtraMile admins ('' for none)",
     )
     args = parser.parse_args(argv)
 
@@ -389,6 +393,7 @@ def _run(settings: Settings) -> int:
 def _workspace(settings: Settings, args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from bot.services.platforms import platform_of
     from bot.services.workspaces import WorkspaceService, WorkspaceSettings
     from storage.db import session_factory
 
@@ -420,11 +425,11 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
     if args.channel_welcome:
         greetings = dict(current.channel_welcomes)
         for item in args.channel_welcome:
-            channel, _, text = item.partition("=")
+            channel, text = _channel_and_rest(item)
             if text:
-                greetings[channel.strip()] = text
+                greetings[channel] = text
             else:
-                greetings.pop(channel.strip(), None)
+                greetings.pop(channel, None)
         changes["channel_welcomes"] = greetings
     if args.channel_welcome_mode is not None:
         changes["channel_welcome_mode"] = args.channel_welcome_mode
@@ -470,7 +475,40 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
             print(f"extramile: {refreshed} members of the celebrations channel will get the heads-up")
     for key, value in current.model_dump().items():
         print(f"{key}: {value}")
+    if platform_of(current.team_id) == "teams":
+        _print_teams_channels(engine, current.team_id)
     return 0
+
+
+def _print_teams_channels(engine: Engine, team_id: str) -> None:
+    """Teams has no channel names to type: the ids of the conversations ExtraMile is in, by name."""
+    from bot.clock import SystemClock
+    from bot.services.addresses import AddressBook
+    from storage.db import session_factory
+
+    known = AddressBook(sessions=session_factory(engine), clock=SystemClock()).channels(team_id)
+    if not known:
+        print(
+            "Teams channels: none known yet. Add ExtraMile to a team (Manage team → Apps), "
+            "or @mention it in the channel, then look again."
+        )
+        return
+    print("Teams channels ExtraMile is in (use an id with --kudos-channel, --recap and the like):")
+    for address in known:
+        kind = "" if address.kind == "channel" else f" ({address.kind})"
+        print(f"  {address.address}  {address.name or '(no name yet)'}{kind}")
+
+
+# A Teams channel or chat id, up to its end: it may itself hold "=".
+_TEAMS_CHANNEL = re.compile(r"\s*(19:.*?@thread\.[a-z0-9]+)\s*(?:=(.*))?$", re.DOTALL)
+
+
+def _channel_and_rest(item: str) -> tuple[str, str]:
+    """`CHANNEL=REST` for --recap and --channel-welcome: (CHANNEL, REST), REST "" when absent."""
+    if match := _TEAMS_CHANNEL.match(item):
+        return match.group(1), match.group(2) or ""
+    channel, _, rest = item.partition("=")
+    return channel.strip(), rest
 
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -483,7 +521,8 @@ def _recaps(current: Mapping[str, Any], items: list[str]) -> dict[str, dict[str,
         for channel, schedule in current.items()
     }
     for item in items:
-        channel, _, when = (part.strip() for part in item.partition("="))
+        channel, when = _channel_and_rest(item)
+        when = when.strip()
         if when.lower() == "off":
             recaps.pop(channel, None)
             continue

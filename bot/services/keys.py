@@ -83,6 +83,11 @@ def channel_welcome(channel_id: str, user_id: str) -> str:
     return f"channel-welcome:{channel_id}:{user_id}"
 
 
+def introduction(conversation_id: str) -> str:
+    """ExtraMile saying hello where it was just added (a team, a group chat): once, however often told."""
+    return f"intro:{conversation_id}"
+
+
 def wave(newcomer_id: str, waver_id: str) -> str:
     return f"wave:{newcomer_id}:{waver_id}"
 

@@ -1,12 +1,14 @@
-"""Welcomes: a warm DM for someone new, the team invited to say hi, and channel greetings.
+"""Welcomes: a warm DM for someone new, the team invited to say hi, channel greetings, and ExtraMile
+introducing itself where it was just added.
 
 One welcome per person per workspace however often the platform reports the join: every message is
-an outbox row keyed by the person (`welcome:U123:dm`).
+an outbox row keyed by the person (`welcome:U123:dm`), and one introduction per conversation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from bot.clock import Clock
@@ -19,6 +21,9 @@ from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
 
 NOTICE = "welcome.notice"
+INTRODUCTION = "welcome.introduction"
+# A hello is for when ExtraMile arrives: after a day of not getting through, it would be out of place.
+INTRODUCTION_EXPIRES = timedelta(days=1)
 DEFAULT_WELCOME = (
     "Welcome aboard, {name}! :wave: We're really glad you're here.\n"
     "Ask anything, anywhere: people here like helping. If you share your birthday and start date, "
@@ -41,6 +46,14 @@ class WelcomeNotice:
     reply: PrivateReply | None = None
 
 
+@dataclass(frozen=True)
+class Introduction:
+    """ExtraMile's hello in a conversation it was added to, with how an admin points it there."""
+
+    team_id: str
+    channel_id: str
+
+
 class WelcomeService:
     def __init__(
         self,
@@ -57,6 +70,7 @@ class WelcomeService:
 
     def register(self, delivery: DeliveryService) -> None:
         delivery.register(NOTICE, self.compose)
+        delivery.register(INTRODUCTION, self.compose_introduction)
 
     def joined_workspace(self, person: PersonInfo) -> int:
         """Queues the welcome DM (and the channel post); 0 for bots, deactivated people, guests
@@ -92,6 +106,26 @@ class WelcomeService:
             channel_id=channel_id,
             ephemeral=settings.channel_welcome_mode == "ephemeral",
         )
+
+    def introduce(self, *, team_id: str, channel_id: str) -> bool:
+        """ExtraMile was added to a channel or group chat: one hello there, ever. True when queued."""
+        now = self._clock.now()
+        with unit_of_work(self._sessions) as session:
+            added = outbox_store.enqueue(
+                session,
+                team_id=team_id,
+                dedupe_key=keys.introduction(channel_id),
+                kind=INTRODUCTION,
+                recipient_id=channel_id,
+                payload={},
+                deliver_after=now,
+                expires_at=now + INTRODUCTION_EXPIRES,
+                created_at=now,
+            )
+        return bool(added)
+
+    def compose_introduction(self, message: Outbound) -> Introduction:
+        return Introduction(team_id=message.team_id, channel_id=message.recipient_id)
 
     def wave(self, *, team_id: str, newcomer_id: str, waver_id: str) -> bool:
         """One wave per person per newcomer; waving at yourself does nothing."""

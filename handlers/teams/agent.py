@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from microsoft_agents.activity import Activity, InvokeResponse, TurnContextProtocol
+from microsoft_agents.activity import Activity, ChannelAccount, InvokeResponse, TurnContextProtocol
 from microsoft_agents.hosting.core import ActivityHandler
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -24,7 +24,7 @@ from bot.container import Services
 from bot.services.addresses import Address, AddressBook
 from bot.services.platforms import teams_workspace
 from bot.services.ports import DeliveryError, PersonInfo
-from handlers.teams import cards
+from handlers.teams import cards, people
 from handlers.teams.cards import Names, Rendered
 from handlers.teams.said import Said, said
 
@@ -62,12 +62,14 @@ class ExtraMileAgent(ActivityHandler):
         commands: dict[str, Command],
         actions: dict[str, Command],
         default_tenant: str | None,
+        roster: people.Roster | None = None,
     ) -> None:
         self._services = services
         self._book = book
         self._commands = commands
         self._actions = actions
         self._default_tenant = default_tenant
+        self._roster = roster
 
     async def on_turn(self, turn_context: TurnContextProtocol[Any]) -> None:
         activity: Activity = turn_context.activity
@@ -106,12 +108,35 @@ class ExtraMileAgent(ActivityHandler):
         turn = await self._turn(turn_context, value=action.get("data") or {})
         rendered = await self._run(handler, turn)
         self._services.deliver_soon()
-        if rendered is None:
-            return InvokeResponse(status=200, body=_card_message("Done."))
+        if rendered is None or rendered.keep_card:
+            return InvokeResponse(status=200, body=_card_message(rendered.summary if rendered else "Done."))
         return InvokeResponse(
             status=200,
             body={"statusCode": 200, "type": cards.CARD_TYPE, "value": rendered.card},
         )
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContextProtocol[Any]
+    ) -> None:
+        """Someone (or ExtraMile itself) was added to a team, a channel or a chat."""
+        activity: Activity = turn_context.activity
+        team_id = self._team_id(activity)
+        if team_id is None or activity.recipient is None or not activity.service_url:
+            return
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        kind = _kind(activity)
+        arrival = people.Arrival(
+            team_id=team_id,
+            kind=kind,
+            channel_id=_channel_address(activity),
+            event_type=str(data.get("eventType") or ""),
+            service_url=activity.service_url,
+            bot_id=activity.recipient.id,
+            team_ref=str((data.get("team") or {}).get("id") or "") or None,
+            members=tuple((member.id, member.name or "") for member in members_added if member.id),
+        )
+        await asyncio.to_thread(people.members_added, arrival, self._services, self._roster)
+        self._services.deliver_soon()
 
     async def _turn(self, turn_context: TurnContextProtocol[Any], *, value: Any = None) -> Turn:
         activity: Activity = turn_context.activity
@@ -181,7 +206,7 @@ class ExtraMileAgent(ActivityHandler):
                     service_url=activity.service_url,
                     bot_id=activity.recipient.id,
                     team_ref=str((data.get("team") or {}).get("id") or "") or None,
-                    name=str((data.get("channel") or {}).get("name") or conversation.name or ""),
+                    name=_conversation_name(activity, address),
                 )
             )
         if activity.type in ("message", "invoke"):
@@ -240,6 +265,17 @@ def _channel_address(activity: Activity) -> str:
     channel = str((data.get("channel") or {}).get("id") or "")
     conversation_id = activity.conversation.id if activity.conversation else ""
     return channel or conversation_id.split(";", 1)[0]
+
+
+def _conversation_name(activity: Activity, address: str) -> str:
+    """What an admin would call a conversation: `Engineering / General`, a chat's topic."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = data.get("team") or {}
+    channel = str((data.get("channel") or {}).get("name") or "")
+    if not channel and address == team.get("id"):
+        channel = "General"  # Teams leaves the General channel's name out
+    channel = channel or (activity.conversation.name if activity.conversation else None) or ""
+    return " / ".join(part for part in (str(team.get("name") or ""), channel) if part)
 
 
 def _tenant(channel_data: Any) -> str | None:

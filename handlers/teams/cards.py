@@ -53,6 +53,8 @@ class Rendered:
     summary: str
     card: Card
     mentions: tuple[tuple[str, str], ...] = field(default=())
+    # For a button: leave its card as it was and tell the person who pressed it `summary`.
+    keep_card: bool = False
 
     def attachment(self) -> dict[str, Any]:
         return {"contentType": CARD_TYPE, "content": self.card}
@@ -154,6 +156,11 @@ def values_line(values: Sequence[str]) -> str:
 def simple(words: str) -> Rendered:
     """One of our sentences as a card of its own."""
     return Rendered(summary=words, card=card(text(words)))
+
+
+def note(words: str) -> Rendered:
+    """A button's answer to the person who pressed it alone; the card stays as it was."""
+    return Rendered(summary=words, card={}, keep_card=True)
 
 
 # Kudos

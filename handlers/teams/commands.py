@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.services.kudos import KudosRefused, KudosRequest, Period
 from bot.services.ports import PrivateReply
-from handlers.teams import cards
+from handlers.teams import cards, people, people_cards, recaps
 from handlers.teams.agent import Command, Turn
 from handlers.teams.cards import Rendered
 from handlers.teams.said import values
@@ -16,6 +16,8 @@ HELP = (
     "Here's what I can do. Type it here, or @mention me in a channel:\n\n"
     "- `kudos @Ana thanks for the demo #teamwork`: say thanks where everyone can see it\n"
     "- `kudos top` (or `top month`, `top all`): who's been thanked\n"
+    "- `birthday 14 March`, `anniversary 2021-04-12`: be celebrated (never your age); `birthday list`\n"
+    "- `recap preview`: this week's recap so far, in the channel you ask in\n"
     "- `help`: this list"
 )
 
@@ -68,7 +70,13 @@ def kudos(turn: Turn) -> Rendered | None:
 
 COMMANDS: dict[str, Command] = {
     "kudos": kudos,
+    "birthday": people.birthday,
+    "anniversary": people.anniversary,
+    "recap": recaps.recap,
     "help": help_card,
 }
 
-ACTIONS: dict[str, Command] = {}
+ACTIONS: dict[str, Command] = {
+    people_cards.WAVE: people.wave,
+    people_cards.SAVE_DATES: people.save_dates,
+}

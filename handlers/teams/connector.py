@@ -134,7 +134,18 @@ class Connector:
 
         return self._call(service_url, call)
 
-    def _call(self, service_url: str, call: Any) -> T:  # type: ignore[type-var]
+    def member(
+        self, service_url: str, conversation_id: str, user_id: str, *, timeout: float = CALL_TIMEOUT_SECONDS
+    ) -> dict[str, Any]:
+        """One member of a team or chat: their name and `userRole` (user or guest)."""
+
+        async def call(client: ConnectorClient) -> dict[str, Any]:
+            found = await client.conversations.get_conversation_member(conversation_id, user_id)
+            return found.model_dump(by_alias=True, exclude_none=True)
+
+        return self._call(service_url, call, timeout=timeout)
+
+    def _call(self, service_url: str, call: Any, *, timeout: float = CALL_TIMEOUT_SECONDS) -> T:  # type: ignore[type-var]
         async def with_client() -> Any:
             client = ConnectorClient(service_url, await self._tokens.token())
             try:
@@ -142,7 +153,7 @@ class Connector:
             finally:
                 await client.close()
 
-        result: T = self._loop.run(with_client())
+        result: T = self._loop.run(with_client(), timeout=timeout)
         return result
 
 

@@ -86,6 +86,7 @@ class _Member:
     email: str | None
     tenant_id: str
     installed: bool
+    role: str = "user"
 
     def account(self) -> dict[str, Any]:
         """The TeamsChannelAccount shape of GET .../members."""
@@ -96,7 +97,7 @@ class _Member:
             "email": self.email,
             "userPrincipalName": self.email,
             "tenantId": self.tenant_id,
-            "userRole": "user",
+            "userRole": self.role,
         }
         return {key: value for key, value in account.items() if value is not None}
 
@@ -283,12 +284,13 @@ class FakeConnector:
         email: str | None = None,
         tenant_id: str | None = None,
         installed: bool = True,
+        role: str = "user",
     ) -> None:
         """A person in the tenant. `installed=False`: the app is not installed for them, so a 1:1
         conversation cannot be created (403), nor sent to. `aad_object_id` defaults to one derived
-        from `user_id`, so it is stable across runs."""
+        from `user_id`, so it is stable across runs. `role`: "user", or "guest" for a guest account."""
         aad = aad_object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"teams-user:{user_id}"))
-        member = _Member(user_id, name, aad, email, tenant_id or self.tenant_id, installed)
+        member = _Member(user_id, name, aad, email, tenant_id or self.tenant_id, installed, role)
         with self._lock:
             self._members[user_id] = member
 

@@ -14,12 +14,15 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.services.addresses import Address, AddressBook
+from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
 from bot.services.exports import ExportFiles
 from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.people import PeopleService
 from bot.services.platforms import tenant_of
 from bot.services.ports import DeliveryError, PersonInfo, PostedMessage, PrivateReply, Withdrawal
-from handlers.teams import cards
+from bot.services.recaps import RecapChart, RecapPost
+from bot.services.welcomes import Introduction, WelcomeNotice
+from handlers.teams import cards, people_cards, recap_cards
 from handlers.teams.cards import Names, Rendered
 from handlers.teams.connector import Connector
 
@@ -28,6 +31,13 @@ RENDERERS: dict[type, Callable[[Any, Names], Rendered]] = {
     KudosPost: lambda post, names: cards.kudos_announcement(post.kudos, names),
     KudosView: cards.kudos_recipient_dm,
     KudosReply: cards.kudos_reply,
+    WelcomeNotice: people_cards.welcome,
+    Introduction: people_cards.introduction,
+    CelebrationPost: people_cards.celebration_post,
+    CelebrationDM: people_cards.celebration_dm,
+    HeadsUp: people_cards.heads_up,
+    RecapPost: lambda post, names: recap_cards.recap_post(post.recap, names),
+    RecapChart: recap_cards.recap_chart,
 }
 
 # Teams' bots have ids starting 28:, people 29:.

@@ -58,6 +58,7 @@ class Teams:
             commands=COMMANDS,
             actions=ACTIONS,
             default_tenant=self.settings.TEAMS_TENANT_ID,
+            roster=self.connector,
         )
         adapter = CloudAdapter(connection_manager=_connections(self.settings))
 
