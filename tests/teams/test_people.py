@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.services.workspaces import WorkspaceSettings
 from handlers.teams.people_cards import SAVE_DATES, WAVE
 from storage.models import OutboxMessage, PersonDates
 from tests.teams.conftest import (
@@ -19,7 +20,6 @@ from tests.teams.conftest import (
     GENERAL,
     GIA,
     TEAM,
-    TEAM_REF,
     TENANT,
     Answer,
     TeamsHarness,
@@ -32,7 +32,7 @@ CHAT = "19:chat0000@thread.v2"
 
 def configure(teams: TeamsHarness, **changes: Any) -> None:
     workspaces = teams.app.services.workspaces
-    workspaces.save(workspaces.get(TEAM).model_copy(update=changes))
+    workspaces.save(WorkspaceSettings.model_validate({**workspaces.get(TEAM).model_dump(), **changes}))
 
 
 def added(
@@ -71,7 +71,10 @@ def press_as(teams: TeamsHarness, user_id: str, name: str, verb: str, data: dict
     activity = teams.base("invoke", user_id=user_id, zone="Europe/Paris")
     activity["from"]["name"] = name
     activity["name"] = "adaptiveCard/action"
-    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "verb": verb, "data": data},
+        "trigger": "manual",
+    }
     return teams.post(activity)
 
 
@@ -237,7 +240,9 @@ def test_a_newcomer_teams_cannot_tell_us_about_is_still_welcomed(teams: TeamsHar
 
 def test_channel_greetings_go_to_the_newcomer_privately(nora: TeamsHarness) -> None:
     teams = nora
-    configure(teams, channel_welcomes={GENERAL: "Welcome to {channel}, {mention}! The pinned post has the FAQ."})
+    configure(
+        teams, channel_welcomes={GENERAL: "Welcome to {channel}, {mention}! The pinned post has the FAQ."}
+    )
     added(teams, NORA)
     added(teams, NORA)
     teams.deliver()
