@@ -119,24 +119,34 @@ class ExtraMileAgent(ActivityHandler):
         self, members_added: list[ChannelAccount], turn_context: TurnContextProtocol[Any]
     ) -> None:
         """Someone (or ExtraMile itself) was added to a team, a channel or a chat."""
-        activity: Activity = turn_context.activity
+        arrival = self._arrival(turn_context.activity, members_added)
+        if arrival is not None:
+            await asyncio.to_thread(people.members_added, arrival, self._services, self._book, self._roster)
+            self._services.deliver_soon()
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContextProtocol[Any]
+    ) -> None:
+        arrival = self._arrival(turn_context.activity, members_removed)
+        if arrival is not None:
+            await asyncio.to_thread(people.members_removed, arrival, self._services, self._book)
+
+    def _arrival(self, activity: Activity, members: list[ChannelAccount]) -> people.Arrival | None:
+        """Who was added to (or removed from) which conversation, as the people handlers need it."""
         team_id = self._team_id(activity)
         if team_id is None or activity.recipient is None or not activity.service_url:
-            return
+            return None
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        kind = _kind(activity)
-        arrival = people.Arrival(
+        return people.Arrival(
             team_id=team_id,
-            kind=kind,
+            kind=_kind(activity),
             channel_id=_channel_address(activity),
             event_type=str(data.get("eventType") or ""),
             service_url=activity.service_url,
             bot_id=activity.recipient.id,
             team_ref=str((data.get("team") or {}).get("id") or "") or None,
-            members=tuple((member.id, member.name or "") for member in members_added if member.id),
+            members=tuple((member.id, member.name or "") for member in members if member.id),
         )
-        await asyncio.to_thread(people.members_added, arrival, self._services, self._roster)
-        self._services.deliver_soon()
 
     async def _turn(self, turn_context: TurnContextProtocol[Any], *, value: Any = None) -> Turn:
         activity: Activity = turn_context.activity

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.container import Services
+from bot.services.addresses import AddressBook
 from bot.services.celebrations import DateRefused
 from bot.services.ports import DeliveryError, PersonInfo
 from handlers.teams import cards, people_cards
@@ -26,8 +27,8 @@ log = logging.getLogger(__name__)
 BOT_PREFIX = "28:"
 # A turn waits for these lookups before Teams hears back: short, and given up after one failure.
 LOOKUP_SECONDS = 5.0
-# Teams' word for somebody added to a team (a shared channel says channelMemberAdded).
-TEAM_MEMBER_ADDED = "teamMemberAdded"
+# Teams' words for somebody added to or removed from a team (a shared channel says channelMemberAdded).
+TEAM_EVENTS = ("teamMemberAdded", "teamMemberRemoved", "")
 
 
 class Roster(Protocol):
@@ -54,11 +55,12 @@ class Arrival:
     members: tuple[tuple[str, str], ...]
 
     @property
-    def joins_the_team(self) -> bool:
-        return self.kind == "channel" and self.event_type in (TEAM_MEMBER_ADDED, "")
+    def about_the_team(self) -> bool:
+        """Somebody joined or left the team itself (not one channel of it)."""
+        return self.kind == "channel" and self.event_type in TEAM_EVENTS
 
 
-def members_added(arrival: Arrival, services: Services, roster: Roster | None) -> None:
+def members_added(arrival: Arrival, services: Services, book: AddressBook, roster: Roster | None) -> None:
     """Recorded before Teams hears back: the hello, the welcome and greetings wait in the outbox, once
     each however often Teams delivers this update."""
     if any(user_id == arrival.bot_id for user_id, _ in arrival.members):
@@ -69,6 +71,7 @@ def members_added(arrival: Arrival, services: Services, roster: Roster | None) -
     if arrival.kind == "personal":
         return
     lookup = roster
+    channels = _channels_joined(arrival, book)
     for user_id, given_name in arrival.members:
         if user_id.startswith(BOT_PREFIX):
             continue
@@ -78,16 +81,36 @@ def members_added(arrival: Arrival, services: Services, roster: Roster | None) -
             person, reached = _newcomer(arrival, user_id, given_name, services, lookup)
             lookup = lookup if reached else None
             services.people.remember(person)
-            if arrival.joins_the_team:
+            if arrival.about_the_team:
                 # Someone ExtraMile already knows was not new here: only a first sight is welcomed.
                 services.welcomes.joined_workspace(person)
-        if arrival.kind == "channel":
+        for channel_id in channels:
             services.celebrations.member_joined(
-                team_id=arrival.team_id, channel_id=arrival.channel_id, user_id=user_id
+                team_id=arrival.team_id, channel_id=channel_id, user_id=user_id
             )
         services.welcomes.joined_channel(
             team_id=arrival.team_id, user_id=user_id, channel_id=arrival.channel_id
         )
+
+
+def members_removed(arrival: Arrival, services: Services, book: AddressBook) -> None:
+    """People who left a team or a channel are no longer there to hear of a celebration."""
+    for channel_id in _channels_joined(arrival, book):
+        for user_id, _ in arrival.members:
+            services.celebrations.member_left(team_id=arrival.team_id, channel_id=channel_id, user_id=user_id)
+
+
+def _channels_joined(arrival: Arrival, book: AddressBook) -> list[str]:
+    """The channels a member's arrival (or departure) changes: joining a team is joining its channels
+    (as far as ExtraMile knows them: Teams does not say which are private)."""
+    if arrival.kind != "channel":
+        return []
+    if not (arrival.about_the_team and arrival.team_ref):
+        return [arrival.channel_id]
+    in_team = [
+        address.address for address in book.channels(arrival.team_id) if address.team_ref == arrival.team_ref
+    ]
+    return list(dict.fromkeys([arrival.channel_id, *in_team]))
 
 
 def _known(services: Services, team_id: str, user_id: str) -> PersonInfo | None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.services.workspaces import WorkspaceSettings
 from handlers.teams.people_cards import SAVE_DATES, WAVE
-from storage.models import OutboxMessage, PersonDates
+from storage.models import ChannelMember, OutboxMessage, PersonDates
 from tests.teams.conftest import (
     ANA,
     BEN,
@@ -41,9 +41,10 @@ def added(
     activity_id: str = "f:added-1",
     chat: str | None = None,
     names: dict[str, str] | None = None,
+    removed: bool = False,
 ) -> Answer:
     """A conversationUpdate as Teams sends it when people (or ExtraMile) are added to the team, or to
-    a group chat: ids and AAD ids only, rarely a name, never a zone."""
+    a group chat: ids and AAD ids only, rarely a name, never a zone. `removed`: taken out instead."""
     activity = teams.base("conversationUpdate", channel=None if chat else GENERAL)
     for key in ("localTimezone", "entities"):
         activity.pop(key, None)
@@ -57,8 +58,8 @@ def added(
         }
     else:
         activity["channelData"].pop("channel")  # Teams leaves it out for the General channel
-        activity["channelData"]["eventType"] = "teamMemberAdded"
-    activity["membersAdded"] = [
+        activity["channelData"]["eventType"] = "teamMemberRemoved" if removed else "teamMemberAdded"
+    activity["membersRemoved" if removed else "membersAdded"] = [
         {"id": user_id, "aadObjectId": str(uuid.uuid5(uuid.NAMESPACE_URL, user_id))}
         | ({"name": (names or {})[user_id]} if user_id in (names or {}) else {})
         for user_id in user_ids
@@ -250,6 +251,25 @@ def test_channel_greetings_go_to_the_newcomer_privately(nora: TeamsHarness) -> N
     greetings = [card_text(card) for card in teams.cards_to(chat)]
     assert "Welcome to the channel, <at>Nora New</at>! The pinned post has the FAQ." in greetings
     assert len(greetings) == 2  # the welcome and the greeting, once each
+
+
+def test_joining_the_team_is_joining_its_celebrations_channel_and_leaving_it_leaves(
+    nora: TeamsHarness,
+) -> None:
+    teams = nora
+    party = "19:party0000@thread.tacv2"
+    teams.message("help", channel=party)  # a channel of the same team that ExtraMile is in
+    configure(teams, celebrations_channel_id=party)
+
+    def members() -> list[tuple[str, str]]:
+        with teams.app.sessions() as session:
+            rows = session.execute(select(ChannelMember.channel_id, ChannelMember.user_id))
+            return sorted((channel, user) for channel, user in rows)
+
+    added(teams, NORA)
+    assert members() == [(party, NORA)]
+    added(teams, NORA, removed=True, activity_id="f:removed-1")
+    assert members() == []
 
 
 def test_sharing_dates_keeps_no_year_and_says_how(teams: TeamsHarness) -> None:
