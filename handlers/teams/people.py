@@ -75,14 +75,13 @@ def members_added(arrival: Arrival, services: Services, book: AddressBook, roste
     for user_id, given_name in arrival.members:
         if user_id.startswith(BOT_PREFIX):
             continue
-        known = _known(services, arrival.team_id, user_id)
-        person = known
-        if person is None:
+        # Someone ExtraMile already knows (they wrote to it, or were thanked) is not new here: Teams
+        # cannot say who joined the organisation, so only a first sight is welcomed as a newcomer.
+        if _known(services, arrival.team_id, user_id) is None:
             person, reached = _newcomer(arrival, user_id, given_name, services, lookup)
             lookup = lookup if reached else None
             services.people.remember(person)
             if arrival.about_the_team:
-                # Someone ExtraMile already knows was not new here: only a first sight is welcomed.
                 services.welcomes.joined_workspace(person)
         for channel_id in channels:
             services.celebrations.member_joined(
