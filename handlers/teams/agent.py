@@ -47,6 +47,8 @@ class Turn:
     value: Any
     services: Services
     names: Names
+    # Teams' conversation references: the channels ExtraMile is in, by name.
+    addresses: AddressBook
 
 
 # A command word, and what it does; each returns the card to answer with (or None: nothing to say).
@@ -134,6 +136,7 @@ class ExtraMileAgent(ActivityHandler):
             value=value,
             services=self._services,
             names=self._names(team_id),
+            addresses=self._book,
         )
 
     async def _run(self, handler: Command, turn: Turn) -> Rendered | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.services.kudos import KudosRefused, KudosRequest, Period
 from bot.services.ports import PrivateReply
-from handlers.teams import cards
+from handlers.teams import admin, cards
 from handlers.teams.agent import Command, Turn
 from handlers.teams.cards import Rendered
 from handlers.teams.said import values
@@ -16,6 +16,7 @@ HELP = (
     "Here's what I can do. Type it here, or @mention me in a channel:\n\n"
     "- `kudos @Ana thanks for the demo #teamwork`: say thanks where everyone can see it\n"
     "- `kudos top` (or `top month`, `top all`): who's been thanked\n"
+    "- `settings`: ExtraMile's settings for your team (admins)\n"
     "- `help`: this list"
 )
 
@@ -69,6 +70,9 @@ def kudos(turn: Turn) -> Rendered | None:
 COMMANDS: dict[str, Command] = {
     "kudos": kudos,
     "help": help_card,
+    "settings": admin.settings_card,
 }
 
-ACTIONS: dict[str, Command] = {}
+ACTIONS: dict[str, Command] = {
+    admin.SAVE: admin.save,
+}
