@@ -24,7 +24,7 @@ from bot.container import Services
 from bot.services.addresses import Address, AddressBook
 from bot.services.platforms import teams_workspace
 from bot.services.ports import DeliveryError, PersonInfo
-from handlers.teams import cards
+from handlers.teams import cards, extension_cards
 from handlers.teams.cards import Names, Rendered
 from handlers.teams.said import Said, said
 
@@ -49,10 +49,16 @@ class Turn:
     names: Names
     # Teams' conversation references: the channels ExtraMile is in, by name.
     addresses: AddressBook
+    # The sender's Microsoft Entra object id (what Teams' people picker gives for them).
+    aad_id: str = ""
 
 
 # A command word, and what it does; each returns the card to answer with (or None: nothing to say).
 Command = Callable[[Turn], Rendered | None]
+# An invoke answered with a body of its own (a message extension's dialog), by the invoke's name.
+TaskCommand = Callable[[Turn], dict[str, Any]]
+# Invokes about a message the person acted on: their conversation may be one ExtraMile is not in.
+MESSAGE_ACTION_INVOKES = ("composeExtension/fetchTask", "composeExtension/submitAction")
 
 
 class ExtraMileAgent(ActivityHandler):
@@ -64,11 +70,13 @@ class ExtraMileAgent(ActivityHandler):
         commands: dict[str, Command],
         actions: dict[str, Command],
         default_tenant: str | None,
+        tasks: dict[str, TaskCommand] | None = None,
     ) -> None:
         self._services = services
         self._book = book
         self._commands = commands
         self._actions = actions
+        self._tasks = tasks or {}
         self._default_tenant = default_tenant
 
     async def on_turn(self, turn_context: TurnContextProtocol[Any]) -> None:
@@ -97,6 +105,9 @@ class ExtraMileAgent(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContextProtocol[Any]) -> InvokeResponse | None:
         activity: Activity = turn_context.activity
+        task = self._tasks.get(activity.name or "")
+        if task is not None:
+            return await self._task(task, turn_context)
         if activity.name != "adaptiveCard/action":
             return InvokeResponse(status=501)
         value = activity.value if isinstance(activity.value, dict) else {}
@@ -137,6 +148,7 @@ class ExtraMileAgent(ActivityHandler):
             services=self._services,
             names=self._names(team_id),
             addresses=self._book,
+            aad_id=activity.from_property.aad_object_id or "",
         )
 
     async def _run(self, handler: Command, turn: Turn) -> Rendered | None:
@@ -148,6 +160,23 @@ class ExtraMileAgent(ActivityHandler):
             incident = secrets.token_hex(4)
             log.exception("a Teams command failed (incident %s)", incident)
             return cards.unexpected_error(incident)
+
+    async def _task(self, task: TaskCommand, turn_context: TurnContextProtocol[Any]) -> InvokeResponse:
+        activity: Activity = turn_context.activity
+        turn = await self._turn(
+            turn_context, value=activity.value if isinstance(activity.value, dict) else {}
+        )
+        try:
+            body = await asyncio.to_thread(task, turn)
+        except (OperationalError, InterfaceError):
+            log.warning("the database did not answer a Teams %s invoke", activity.name)
+            body = extension_cards.notice(extension_cards.try_again_later())
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception("a Teams message action failed (incident %s)", incident)
+            body = extension_cards.notice(extension_cards.unexpected(incident))
+        self._services.deliver_soon()
+        return InvokeResponse(status=200, body=body)
 
     def _names(self, team_id: str) -> Names:
         people = self._services.people
@@ -171,7 +200,9 @@ class ExtraMileAgent(ActivityHandler):
         """Where this conversation is, who spoke, and who they mentioned."""
         assert activity.from_property is not None and activity.recipient is not None
         conversation = activity.conversation
-        if conversation is not None and activity.service_url:
+        # A message action in a chat between people: that chat is theirs, not a way to reach them.
+        acted_in_a_chat = activity.name in MESSAGE_ACTION_INVOKES and _kind(activity) == "personal"
+        if conversation is not None and activity.service_url and not acted_in_a_chat:
             kind = _kind(activity)
             address = activity.from_property.id if kind == "personal" else _channel_address(activity)
             data = activity.channel_data if isinstance(activity.channel_data, dict) else {}

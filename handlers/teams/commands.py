@@ -17,6 +17,7 @@ HELP = (
     "- `kudos @Ana thanks for the demo #teamwork`: say thanks where everyone can see it\n"
     "- `kudos top` (or `top month`, `top all`): who's been thanked\n"
     "- `settings`: ExtraMile's settings for your team (admins)\n"
+    "- On any message, ⋯ → **Give kudos** or **Promise a follow-up**\n"
     "- `help`: this list"
 )
 

@@ -134,6 +134,15 @@ class Connector:
 
         return self._call(service_url, call)
 
+    def member(self, service_url: str, conversation_id: str, member_id: str) -> dict[str, Any]:
+        """One member of a team or chat, found by their Teams id or their Entra object id."""
+
+        async def call(client: ConnectorClient) -> dict[str, Any]:
+            found = await client.conversations.get_conversation_member(conversation_id, member_id)
+            return found.model_dump(by_alias=True, exclude_none=True)
+
+        return self._call(service_url, call)
+
     def _call(self, service_url: str, call: Any) -> T:  # type: ignore[type-var]
         async def with_client() -> Any:
             client = ConnectorClient(service_url, await self._tokens.token())

@@ -29,6 +29,7 @@ from bot.settings import Settings
 from handlers.teams.agent import ExtraMileAgent
 from handlers.teams.commands import ACTIONS, COMMANDS
 from handlers.teams.connector import Connector, Tokens
+from handlers.teams.extension import MessageActions
 from handlers.teams.outbox import NameBook, Reach, TeamsDirectory, TeamsMessenger, TeamsOutboxSender
 from storage.db import SessionFactory
 
@@ -58,6 +59,7 @@ class Teams:
             commands=COMMANDS,
             actions=ACTIONS,
             default_tenant=self.settings.TEAMS_TENANT_ID,
+            tasks=MessageActions(self.connector).invokes(),
         )
         adapter = CloudAdapter(connection_manager=_connections(self.settings))
 
