@@ -110,13 +110,12 @@ class ExtraMileAgent(ActivityHandler):
             return await self._task(task, turn_context)
         if activity.name != "adaptiveCard/action":
             return InvokeResponse(status=501)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") or {}
+        action = _dict((_dict(activity.value)).get("action"))
         verb = str(action.get("verb") or "")
         handler = self._actions.get(verb)
         if handler is None:
             return InvokeResponse(status=400, body=_card_message("That button is no longer in use."))
-        turn = await self._turn(turn_context, value=action.get("data") or {})
+        turn = await self._turn(turn_context, value=_dict(action.get("data")))
         rendered = await self._run(handler, turn)
         self._services.deliver_soon()
         if rendered is None:
@@ -163,9 +162,7 @@ class ExtraMileAgent(ActivityHandler):
 
     async def _task(self, task: TaskCommand, turn_context: TurnContextProtocol[Any]) -> InvokeResponse:
         activity: Activity = turn_context.activity
-        turn = await self._turn(
-            turn_context, value=activity.value if isinstance(activity.value, dict) else {}
-        )
+        turn = await self._turn(turn_context, value=_dict(activity.value))
         try:
             body = await asyncio.to_thread(task, turn)
         except (OperationalError, InterfaceError):
@@ -297,8 +294,14 @@ def _zone(activity: Activity) -> str | None:
 
 
 def _known_zone(name: str) -> bool:
+    if len(name) > 64:  # longer than any zone's name (and than a file name may be)
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
-    return len(name) <= 64
+    return True
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

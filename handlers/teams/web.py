@@ -26,6 +26,7 @@ from bot.container import Services
 from bot.services.addresses import AddressBook
 from bot.services.people import PeopleService
 from bot.settings import Settings
+from handlers.teams import intake
 from handlers.teams.agent import ExtraMileAgent
 from handlers.teams.commands import ACTIONS, COMMANDS
 from handlers.teams.connector import Connector, Tokens
@@ -71,10 +72,14 @@ class Teams:
 
         @jwt_authorization_decorator  # type: ignore[untyped-decorator]
         async def messages(request: Request) -> Response:
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            try:
+                body = await intake.read_within(request, MAX_BODY_BYTES)
+            except intake.TooLarge:
                 return JSONResponse({"error": "request too large"}, status_code=413)
-            response = await adapter.process(request, agent)
+            unusable = intake.problem(body)
+            if unusable is not None:
+                return JSONResponse({"error": unusable}, status_code=400)
+            response = await adapter.process(intake.replayed(request, body), agent)
             return response if response is not None else Response(status_code=202)
 
         return [Route("/api/messages", messages, methods=["POST"])]
