@@ -372,6 +372,9 @@ def test_the_demo_plays_the_whole_scene(tmp_path: Path) -> None:
         "#say-hello: 👋 Please welcome @nora, who just joined! Say hi, or send a wave. · [Wave 👋]",
         "nora's DMs: @ana waved at you 👋",
         "#celebrations: 🎂 Happy birthday, @ben! (for Sunday, 14 March)",
+        # Teams, beside Slack in the same process: the kudos card in the channel, then Priya's DM.
+        "#launch (a card): 👏 Tomás Silva gave kudos to Priya Raman · thanks for the demo · #teamwork",
+        "Priya's chat with ExtraMile (a card): ✨ Tomás Silva gave you kudos · thanks for the demo",
     ):
         assert line in out, line
     assert not list(tmp_path.glob("*.db"))  # the demo leaves nothing behind

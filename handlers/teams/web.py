@@ -33,6 +33,9 @@ from handlers.teams.outbox import NameBook, Reach, TeamsDirectory, TeamsMessenge
 from storage.db import SessionFactory
 
 log = logging.getLogger(__name__)
+# The SDK warns on every anonymous turn that its user-token client has no app id: ExtraMile never signs
+# people in through it, so the warning says nothing an operator can act on.
+logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(logging.ERROR)
 
 # Teams' activities are a few kilobytes; anything near this is not from Teams.
 MAX_BODY_BYTES = 1024 * 1024
