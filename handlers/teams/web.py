@@ -16,6 +16,7 @@ from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization import AuthTypes
 from microsoft_agents.hosting.fastapi import CloudAdapter, jwt_authorization_decorator
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -65,6 +66,10 @@ class Teams:
         adapter = CloudAdapter(connection_manager=_connections(self.settings))
 
         async def on_error(context: object, error: Exception) -> None:
+            if isinstance(error, OperationalError | InterfaceError):
+                # The database did not answer: a 500, so that Teams tries again, rather than a 202
+                # for something (a welcome, a card press) that was not recorded.
+                raise error
             # The SDK's default posts "Exception caught : ..." to the person: log it instead.
             log.error("a Teams turn failed: %s", type(error).__name__, exc_info=error)
 

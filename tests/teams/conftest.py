@@ -75,7 +75,11 @@ class TeamsHarness:
         except urllib.error.HTTPError as error:
             raw, status = error.read(), error.code
         self.settle()
-        return Answer(status=status, body=json.loads(raw) if raw.strip() else None)
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        return Answer(status=status, body=body)
 
     def settle(self) -> None:
         assert self.app.workers.wait_idle(10), "request work still running after 10 s"
