@@ -38,7 +38,7 @@ def extramile(
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "PORT"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "DATABASE_", "PORT"))}
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
@@ -237,7 +237,7 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
             output, _ = process.communicate(timeout=10)
     # At the default LOG_LEVEL, our own lines only: no library chatter, no warning from Bolt.
     messages = [line.split(" ", 3)[3] for line in output.splitlines()]
-    assert messages[:1] == [f"bot.cli: serving Slack on port {port} (POST /slack/events)"], output
+    assert messages[:1] == [f"bot.cli: serving Slack (POST /slack/events) on port {port}"], output
     assert all(message.startswith("bot.") for message in messages), output
     assert "xoxb-run-test" not in output and SIGNING_SECRET not in output
     engine = create_db_engine(f"sqlite:///{database}")
