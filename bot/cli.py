@@ -374,6 +374,8 @@ def _run(settings: Settings) -> int:
         return 2
     app = build_app(settings, engine=engine)
     welcome_back_own_workspace(app)
+    if app.teams is not None:
+        app.teams.warm_up()
     app.lifecycle.start_clock()
     if settings.SLACK_APP_TOKEN is not None and settings.slack:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

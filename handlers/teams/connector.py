@@ -83,6 +83,9 @@ class Connector:
         self._tokens = tokens
         self._loop = loop or EventLoopThread()
 
+    async def token(self) -> str:
+        return await self._tokens.token()
+
     def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str:
         """Posts a message; its activity id."""
 
