@@ -24,6 +24,7 @@ from bot.services.workspaces import RecapSchedule
 from bot.settings import Settings
 from handlers.slack.fake_api import Call, FakeSlack
 from handlers.slack.signed_requests import SignedSender
+from handlers.teams import cards
 from handlers.teams.fake_connector import FakeConnector, Sent
 from storage import outbox as outbox_store
 from storage.db import create_db_engine, upgrade
@@ -116,21 +117,7 @@ def _show_cards(sent: list[Sent]) -> None:
 
 
 def _card_words(card: dict[str, Any]) -> str:
-    words: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("TextBlock", "TextRun"):
-                words.append(re.sub(r"</?at>|\*\*", "", str(node.get("text", ""))))
-            for key, value in node.items():
-                if key != "msteams":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return " · ".join(word for word in words if word)
+    return " · ".join(re.sub(r"</?at>|\*\*", "", word) for word in cards.words(card) if word)
 
 
 class Scene:

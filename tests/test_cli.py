@@ -185,6 +185,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_serving(process: subprocess.Popen[str], base: str) -> None:
+    """Until `extramile run` answers /healthz (failing with its output if it exits first)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "extramile run did not come up"
+            time.sleep(0.1)
+
+
 def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
     database = tmp_path / "run.db"
     port = _free_port()
@@ -210,16 +224,7 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                        assert response.status == 200
-                        break
-                except OSError:
-                    assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                    assert time.monotonic() < deadline, "extramile run did not come up"
-                    time.sleep(0.1)
+            wait_until_serving(process, base)
 
             form = payload("slash_command", text="<@U0ANA|ana> thanks for the fix")
             response = SignedSender(base, SIGNING_SECRET).command(form)

@@ -17,7 +17,7 @@ from handlers.teams.fake_connector import FakeConnector
 from storage.db import create_db_engine
 from storage.models import Kudos
 from tests.teams.conftest import ANA, APP_ID, BOT, GENERAL, GIA, NAMES, TENANT
-from tests.test_cli import _free_port, clean_env
+from tests.test_cli import _free_port, clean_env, wait_until_serving
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -52,15 +52,7 @@ def test_run_serves_teams_without_any_slack_setting(tmp_path: Path) -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1):
-                        break
-                except OSError:
-                    assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                    assert time.monotonic() < deadline, "extramile run did not come up"
-                    time.sleep(0.1)
+            wait_until_serving(process, base)
             activity = {
                 "type": "message",
                 "id": "1700000000999",
