@@ -312,6 +312,35 @@ def test_in_a_chat_between_people_kudos_go_to_the_kudos_channel(teams: TeamsHarn
     assert "thanks for the review" in card_text(post)
 
 
+def test_in_a_group_chat_people_are_found_in_it_and_kudos_posted_there(teams: TeamsHarness) -> None:
+    group = "19:group0000@thread.v2"
+    teams.connector.add_conversation(group, [GIA, ANA, BEN])
+
+    def in_the_group(name: str, data: dict[str, Any] | None = None) -> Answer:
+        activity = teams.base("invoke")
+        activity["from"]["aadObjectId"] = aad(GIA)
+        activity["conversation"] = {
+            "id": group,
+            "conversationType": "groupChat",
+            "tenantId": TENANT,
+            "isGroup": True,
+        }
+        activity["name"] = name
+        activity["value"] = {"commandId": GIVE_KUDOS_ACTION, "messagePayload": message_payload(BEN)}
+        if data is not None:
+            activity["value"]["data"] = data
+        return teams.post(activity)
+
+    card = dialog_card(in_the_group("composeExtension/fetchTask"))
+    data = {"form": form_id(card), "people": aad(BEN), "message": "thanks for the notes"}
+    assert in_the_group("composeExtension/submitAction", data).body == {}
+
+    assert member_lookups(teams) == [f"/v3/conversations/{group}/members/{aad(BEN)}"]
+    teams.deliver()
+    [post] = teams.cards_to(group)
+    assert "gave kudos to <at>Ben Berg</at>" in card_text(post) and "thanks for the notes" in card_text(post)
+
+
 def test_an_action_on_a_bots_message_suggests_nobody(teams: TeamsHarness) -> None:
     card = dialog_card(fetch(teams, GIVE_KUDOS_ACTION, payload=message_payload(None)))
     assert inputs(card)["people"]["choices"] == []
