@@ -225,7 +225,7 @@ def welcome_back_own_workspace(app: ExtraMile) -> str | None:
     """Single-workspace mode, at start: if the token's workspace had removed ExtraMile, a token that
     works again means it was installed again; what was still ahead is resumed. Its team id, or None
     when Slack cannot say (the start goes on: the token may work later)."""
-    if app.installations is not None:
+    if app.installations is not None or not app.settings.slack:
         return None
     try:
         team_id = SlackDirectory(app.slack_clients).team_id()

@@ -378,14 +378,24 @@ def _run(settings: Settings) -> int:
         return 2
     app = build_app(settings, engine=engine)
     welcome_back_own_workspace(app)
+    if app.teams is not None:
+        app.teams.warm_up()
     app.lifecycle.start_clock()
-    if settings.SLACK_APP_TOKEN is not None:
+    if settings.SLACK_APP_TOKEN is not None and settings.slack:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("connecting to Slack in Socket Mode")
-        SocketModeHandler(app.bolt, settings.SLACK_APP_TOKEN.get_secret_value()).start()  # type: ignore[no-untyped-call]
-        return 0
-    log.info("serving Slack on port %d (POST /slack/events)", settings.PORT)
+        socket_mode = SocketModeHandler(app.bolt, settings.SLACK_APP_TOKEN.get_secret_value())
+        if not settings.teams:
+            socket_mode.start()  # type: ignore[no-untyped-call]
+            return 0
+        # Teams still needs the HTTP endpoint: Slack's socket runs beside it.
+        socket_mode.connect()  # type: ignore[no-untyped-call]
+    served = [
+        *(["Slack (POST /slack/events)"] if settings.slack and settings.SLACK_APP_TOKEN is None else []),
+        *(["Microsoft Teams (POST /api/messages)"] if settings.teams else []),
+    ]
+    log.info("serving %s on port %d", " and ".join(served) or "health checks only", settings.PORT)
     serve(app.web, port=settings.PORT)
     return 0
 

@@ -5,9 +5,11 @@ It plays a short scene through correctly signed HTTP requests and prints what ea
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from bot.services.workspaces import RecapSchedule
 from bot.settings import Settings
 from handlers.slack.fake_api import Call, FakeSlack
 from handlers.slack.signed_requests import SignedSender
+from handlers.teams import cards
+from handlers.teams.fake_connector import FakeConnector, Sent
 from storage import outbox as outbox_store
 from storage.db import create_db_engine, upgrade
 
@@ -43,6 +47,77 @@ CHANNELS = {
     "C0HELLO": "say-hello",
     "C0PARTY": "celebrations",
 }
+
+
+TEAMS_APP_ID = "00000000-0000-4000-8000-0000000de770"
+TEAMS_TENANT = "11111111-2222-4333-8444-555555555555"
+TEAMS_CAST = {
+    "29:1tomas": ("Tomás Silva", "Europe/Lisbon"),
+    "29:1priya": ("Priya Raman", "Asia/Kolkata"),
+}
+TEAMS_CHANNEL = "19:launch@thread.tacv2"
+
+
+def teams_scene(url: str, connector: FakeConnector, app: ExtraMile, clock: FrozenClock) -> None:
+    """One Teams exchange: kudos typed in a channel, posted as a card, DM'd to its recipient."""
+    print("\nMeanwhile, in Microsoft Teams (Contoso), served by the same process and database:")
+    print("\n▶ Tomás types in #launch: @ExtraMile kudos @Priya thanks for the demo #teamwork")
+    activity = {
+        "type": "message",
+        "id": "1700000000777",
+        "channelId": "msteams",
+        "serviceUrl": connector.url + "/",
+        "from": {"id": "29:1tomas", "name": TEAMS_CAST["29:1tomas"][0]},
+        "recipient": {"id": f"28:{TEAMS_APP_ID}", "name": "ExtraMile"},
+        "conversation": {"id": TEAMS_CHANNEL, "conversationType": "channel", "tenantId": TEAMS_TENANT},
+        "channelData": {
+            "tenant": {"id": TEAMS_TENANT},
+            "team": {"id": TEAMS_CHANNEL},
+            "channel": {"id": TEAMS_CHANNEL, "name": "launch"},
+        },
+        "localTimezone": TEAMS_CAST["29:1tomas"][1],
+        "text": "<at>ExtraMile</at> kudos <at>Priya Raman</at> thanks for the demo #teamwork",
+        "entities": [
+            {
+                "type": "mention",
+                "text": "<at>ExtraMile</at>",
+                "mentioned": {"id": f"28:{TEAMS_APP_ID}", "name": "ExtraMile"},
+            },
+            {
+                "type": "mention",
+                "text": "<at>Priya Raman</at>",
+                "mentioned": {"id": "29:1priya", "name": "Priya Raman"},
+            },
+        ],
+    }
+    request = urllib.request.Request(
+        url + "/api/messages",
+        data=json.dumps(activity).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        print(f"  Teams hears {response.status}: the kudos is recorded")
+    app.workers.wait_idle(10)
+    app.services.delivery.deliver_due()
+    _show_cards(connector.sent())
+    # Priya has not written to ExtraMile yet, so her zone is the team's until she does: her DM waits
+    # for 09:00 there.
+    shown = len(connector.sent())
+    clock.set(clock.now().replace(hour=9, minute=0))
+    print(f"\n⏩ {clock.now():%a %d %b %H:%M} UTC: Priya's working morning")
+    app.services.delivery.tick()
+    _show_cards(connector.sent()[shown:])
+
+
+def _show_cards(sent: list[Sent]) -> None:
+    for activity in sent:
+        where = "#launch" if activity.conversation_id.startswith("19:") else "Priya's chat with ExtraMile"
+        for attachment in activity.activity.get("attachments") or []:
+            print(f"  {where} (a card): {_card_words(attachment.get('content') or {})}")
+
+
+def _card_words(card: dict[str, Any]) -> str:
+    return " · ".join(re.sub(r"</?at>|\*\*", "", word) for word in cards.words(card) if word)
 
 
 class Scene:
@@ -279,6 +354,11 @@ def play() -> int:
             DATABASE_URL=f"sqlite:///{database}",
             _env_file=None,  # type: ignore[call-arg]
         )
+        # Microsoft Teams beside Slack, in the same process and database, against a fake Bot Connector.
+        connector = FakeConnector(tenant_id=TEAMS_TENANT).start()
+        for user_id, (name, _) in TEAMS_CAST.items():
+            connector.add_member(user_id, name)
+        settings = settings.model_copy(update={"TEAMS_APP_ID": TEAMS_APP_ID, "TEAMS_ANONYMOUS": True})
         engine = create_db_engine(settings.DATABASE_URL)
         upgrade(engine)
         clock = FrozenClock(WEDNESDAY)
@@ -320,10 +400,13 @@ def play() -> int:
             scene.later(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "Monday 09:00 in London: the weekly recap")
             scene.command("U0BEN", "14 March", name="/birthday")
             scene.later(datetime(2027, 3, 12, 0, 0, tzinfo=UTC), "Friday 12 March, 09:00 in Tokyo")
+            teams_scene(server.url, connector, app, clock)
             print(
-                "\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run` (see README)."
+                "\nThat's the demo. Connect a real workspace with `extramile manifest` and `extramile run`, "
+                "and Teams with `extramile teams-manifest` (see README)."
             )
         finally:
             server.stop()
+            connector.stop()
             app.engine.dispose()
     return 0

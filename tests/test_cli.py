@@ -38,7 +38,7 @@ def extramile(
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "PORT"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "DATABASE_", "PORT"))}
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
@@ -185,6 +185,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_serving(process: subprocess.Popen[str], base: str) -> None:
+    """Until `extramile run` answers /healthz (failing with its output if it exits first)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "extramile run did not come up"
+            time.sleep(0.1)
+
+
 def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
     database = tmp_path / "run.db"
     port = _free_port()
@@ -210,16 +224,7 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                        assert response.status == 200
-                        break
-                except OSError:
-                    assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                    assert time.monotonic() < deadline, "extramile run did not come up"
-                    time.sleep(0.1)
+            wait_until_serving(process, base)
 
             form = payload("slash_command", text="<@U0ANA|ana> thanks for the fix")
             response = SignedSender(base, SIGNING_SECRET).command(form)
@@ -237,7 +242,7 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
             output, _ = process.communicate(timeout=10)
     # At the default LOG_LEVEL, our own lines only: no library chatter, no warning from Bolt.
     messages = [line.split(" ", 3)[3] for line in output.splitlines()]
-    assert messages[:1] == [f"bot.cli: serving Slack on port {port} (POST /slack/events)"], output
+    assert messages[:1] == [f"bot.cli: serving Slack (POST /slack/events) on port {port}"], output
     assert all(message.startswith("bot.") for message in messages), output
     assert "xoxb-run-test" not in output and SIGNING_SECRET not in output
     engine = create_db_engine(f"sqlite:///{database}")
@@ -372,6 +377,9 @@ def test_the_demo_plays_the_whole_scene(tmp_path: Path) -> None:
         "#say-hello: 👋 Please welcome @nora, who just joined! Say hi, or send a wave. · [Wave 👋]",
         "nora's DMs: @ana waved at you 👋",
         "#celebrations: 🎂 Happy birthday, @ben! (for Sunday, 14 March)",
+        # Teams, beside Slack in the same process: the kudos card in the channel, then Priya's DM.
+        "#launch (a card): 👏 Tomás Silva gave kudos to Priya Raman · thanks for the demo · #teamwork",
+        "Priya's chat with ExtraMile (a card): ✨ Tomás Silva gave you kudos · thanks for the demo",
     ):
         assert line in out, line
     assert not list(tmp_path.glob("*.db"))  # the demo leaves nothing behind

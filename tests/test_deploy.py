@@ -33,7 +33,14 @@ from tests.conftest import make_settings
 ROOT = Path(__file__).resolve().parent.parent
 BOTS = ("bot-1", "bot-2")
 # What Slack and a load balancer's checks reach; nothing else is public (not /metrics).
-PUBLIC_PATHS = {"/slack/events", "/slack/install", "/slack/oauth_redirect", "/healthz", "/readyz"}
+PUBLIC_PATHS = {
+    "/slack/events",
+    "/slack/install",
+    "/slack/oauth_redirect",
+    "/api/messages",
+    "/healthz",
+    "/readyz",
+}
 # Variables the official postgres image reads.
 POSTGRES_IMAGE_VARIABLES = {
     "POSTGRES_USER",

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from bot.services.celebrations import CelebrationService
 from bot.services.people import PeopleService
+from bot.services.platforms import platform_of
 from bot.services.ports import DeliveryError, Directory
 from bot.services.workspaces import WorkspaceService, WorkspaceSettings
 
@@ -102,6 +103,18 @@ class AdministrationService:
             | set(current.recaps)
             | set(current.channel_welcomes)
         )
+        platform = platform_of(current.team_id)
+        if platform == "teams":
+            invite = "Add ExtraMile to that channel's team (Manage team → Apps)"
+
+            def where(channel: str) -> str:
+                return "that channel"
+        else:
+            invite = "Type `/invite @ExtraMile` there"
+
+            def where(channel: str) -> str:
+                return f"<#{channel}>"
+
         for field, channel in wanted.items():
             if not isinstance(channel, str) or not channel or channel in known:
                 continue
@@ -109,13 +122,11 @@ class AdministrationService:
                 can_post = self._directory.can_post(current.team_id, channel)
             except DeliveryError as error:
                 errors[field.split(".")[0]] = (
-                    f"Slack didn't say whether I'm in <#{channel}> ({error.reason}). Try again."
+                    f"{platform.title()} didn't say whether I'm in {where(channel)} ({error.reason}). Try again."
                 )
                 continue
             if not can_post:
-                errors[field.split(".")[0]] = (
-                    f"I'm not in <#{channel}> yet. Type `/invite @ExtraMile` there, then save again."
-                )
+                errors[field.split(".")[0]] = f"I'm not in {where(channel)} yet. {invite}, then save again."
         return errors
 
     def _check_emoji(self, current: WorkspaceSettings, name: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from bot.container import Services
 from bot.services.addresses import Address, AddressBook
 from bot.services.platforms import teams_workspace
 from bot.services.ports import DeliveryError, PersonInfo
-from handlers.teams import cards, people
+from handlers.teams import cards, extension_cards, people
 from handlers.teams.cards import Names, Rendered
 from handlers.teams.said import Said, said
 
@@ -47,10 +47,18 @@ class Turn:
     value: Any
     services: Services
     names: Names
+    # Teams' conversation references: the channels ExtraMile is in, by name.
+    addresses: AddressBook
+    # The sender's Microsoft Entra object id (what Teams' people picker gives for them).
+    aad_id: str = ""
 
 
 # A command word, and what it does; each returns the card to answer with (or None: nothing to say).
 Command = Callable[[Turn], Rendered | None]
+# An invoke answered with a body of its own (a message extension's dialog), by the invoke's name.
+TaskCommand = Callable[[Turn], dict[str, Any]]
+# Invokes about a message the person acted on: their conversation may be one ExtraMile is not in.
+MESSAGE_ACTION_INVOKES = ("composeExtension/fetchTask", "composeExtension/submitAction")
 
 
 class ExtraMileAgent(ActivityHandler):
@@ -62,12 +70,14 @@ class ExtraMileAgent(ActivityHandler):
         commands: dict[str, Command],
         actions: dict[str, Command],
         default_tenant: str | None,
+        tasks: dict[str, TaskCommand] | None = None,
         roster: people.Roster | None = None,
     ) -> None:
         self._services = services
         self._book = book
         self._commands = commands
         self._actions = actions
+        self._tasks = tasks or {}
         self._default_tenant = default_tenant
         self._roster = roster
 
@@ -97,15 +107,17 @@ class ExtraMileAgent(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContextProtocol[Any]) -> InvokeResponse | None:
         activity: Activity = turn_context.activity
+        task = self._tasks.get(activity.name or "")
+        if task is not None:
+            return await self._task(task, turn_context)
         if activity.name != "adaptiveCard/action":
             return InvokeResponse(status=501)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") or {}
+        action = _dict((_dict(activity.value)).get("action"))
         verb = str(action.get("verb") or "")
         handler = self._actions.get(verb)
         if handler is None:
             return InvokeResponse(status=400, body=_card_message("That button is no longer in use."))
-        turn = await self._turn(turn_context, value=action.get("data") or {})
+        turn = await self._turn(turn_context, value=_dict(action.get("data")))
         rendered = await self._run(handler, turn)
         self._services.deliver_soon()
         if rendered is None or rendered.keep_card:
@@ -169,6 +181,8 @@ class ExtraMileAgent(ActivityHandler):
             value=value,
             services=self._services,
             names=self._names(team_id),
+            addresses=self._book,
+            aad_id=activity.from_property.aad_object_id or "",
         )
 
     async def _run(self, handler: Command, turn: Turn) -> Rendered | None:
@@ -180,6 +194,21 @@ class ExtraMileAgent(ActivityHandler):
             incident = secrets.token_hex(4)
             log.exception("a Teams command failed (incident %s)", incident)
             return cards.unexpected_error(incident)
+
+    async def _task(self, task: TaskCommand, turn_context: TurnContextProtocol[Any]) -> InvokeResponse:
+        activity: Activity = turn_context.activity
+        turn = await self._turn(turn_context, value=_dict(activity.value))
+        try:
+            body = await asyncio.to_thread(task, turn)
+        except (OperationalError, InterfaceError):
+            log.warning("the database did not answer a Teams %s invoke", activity.name)
+            body = extension_cards.notice(extension_cards.try_again_later())
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception("a Teams message action failed (incident %s)", incident)
+            body = extension_cards.notice(extension_cards.unexpected(incident))
+        self._services.deliver_soon()
+        return InvokeResponse(status=200, body=body)
 
     def _names(self, team_id: str) -> Names:
         people = self._services.people
@@ -203,7 +232,9 @@ class ExtraMileAgent(ActivityHandler):
         """Where this conversation is, who spoke, and who they mentioned."""
         assert activity.from_property is not None and activity.recipient is not None
         conversation = activity.conversation
-        if conversation is not None and activity.service_url:
+        # A message action in a chat between people: that chat is theirs, not a way to reach them.
+        acted_in_a_chat = activity.name in MESSAGE_ACTION_INVOKES and _kind(activity) == "personal"
+        if conversation is not None and activity.service_url and not acted_in_a_chat:
             kind = _kind(activity)
             address = activity.from_property.id if kind == "personal" else _channel_address(activity)
             data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
@@ -309,8 +340,14 @@ def _zone(activity: Activity) -> str | None:
 
 
 def _known_zone(name: str) -> bool:
+    if len(name) > 64:  # longer than any zone's name (and than a file name may be)
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
-    return len(name) <= 64
+    return True
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

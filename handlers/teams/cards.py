@@ -153,6 +153,33 @@ def values_line(values: Sequence[str]) -> str:
     return " ".join(f"#{value}" for value in values)
 
 
+def words(content: Card) -> list[str]:
+    """Every piece of text a card shows, in order: text, facts and button titles (for logs, the
+    command line and tests)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("TextBlock", "TextRun") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            if node.get("type") == "FactSet":
+                found.extend(
+                    f"{fact.get('title', '')} {fact.get('value', '')}" for fact in node.get("facts", [])
+                )
+            if str(node.get("type", "")).startswith("Action.") and node.get("title"):
+                found.append(f"[{node['title']}]")
+            for key, value in node.items():
+                if key != "msteams":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(content.get("body", []))
+    walk(content.get("actions", []))
+    return found
+
+
 def simple(words: str) -> Rendered:
     """One of our sentences as a card of its own."""
     return Rendered(summary=words, card=card(text(words)))

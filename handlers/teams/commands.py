@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.services.kudos import KudosRefused, KudosRequest, Period
 from bot.services.ports import PrivateReply
-from handlers.teams import cards, people, people_cards, recaps
+from handlers.teams import admin, cards, people, people_cards, recaps
 from handlers.teams.agent import Command, Turn
 from handlers.teams.cards import Rendered
 from handlers.teams.said import values
@@ -18,6 +18,8 @@ HELP = (
     "- `kudos top` (or `top month`, `top all`): who's been thanked\n"
     "- `birthday 14 March`, `anniversary 2021-04-12`: be celebrated (never your age); `birthday list`\n"
     "- `recap preview`: this week's recap so far, in the channel you ask in\n"
+    "- `settings`: ExtraMile's settings for your team (admins)\n"
+    "- On any message, ⋯ → **Give kudos** or **Promise a follow-up**\n"
     "- `help`: this list"
 )
 
@@ -74,9 +76,11 @@ COMMANDS: dict[str, Command] = {
     "anniversary": people.anniversary,
     "recap": recaps.recap,
     "help": help_card,
+    "settings": admin.settings_card,
 }
 
 ACTIONS: dict[str, Command] = {
     people_cards.WAVE: people.wave,
     people_cards.SAVE_DATES: people.save_dates,
+    admin.SAVE: admin.save,
 }

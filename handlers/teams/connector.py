@@ -83,6 +83,9 @@ class Connector:
         self._tokens = tokens
         self._loop = loop or EventLoopThread()
 
+    async def token(self) -> str:
+        return await self._tokens.token()
+
     def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str:
         """Posts a message; its activity id."""
 
@@ -135,12 +138,13 @@ class Connector:
         return self._call(service_url, call)
 
     def member(
-        self, service_url: str, conversation_id: str, user_id: str, *, timeout: float = CALL_TIMEOUT_SECONDS
+        self, service_url: str, conversation_id: str, member_id: str, *, timeout: float = CALL_TIMEOUT_SECONDS
     ) -> dict[str, Any]:
-        """One member of a team or chat: their name and `userRole` (user or guest)."""
+        """One member of a team or chat, found by their Teams id or their Entra object id: their name
+        and `userRole` (user or guest)."""
 
         async def call(client: ConnectorClient) -> dict[str, Any]:
-            found = await client.conversations.get_conversation_member(conversation_id, user_id)
+            found = await client.conversations.get_conversation_member(conversation_id, member_id)
             return found.model_dump(by_alias=True, exclude_none=True)
 
         return self._call(service_url, call, timeout=timeout)
@@ -163,19 +167,27 @@ async def _translated(call: Awaitable[T]) -> T:
         return await call
     except aiohttp.ClientResponseError as error:
         raise _delivery_error(error.status, error.headers) from None
+    except aiohttp.ClientConnectorError as error:
+        # Never connected: nothing went out.
+        raise DeliveryError(f"connector_unreachable:{type(error).__name__}", not_sent=True) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as error:
         raise DeliveryError(f"connector_unreachable:{type(error).__name__}") from None
 
 
 def _delivery_error(status: int, headers: Any) -> DeliveryError:
+    """An answer with an error status says the activity was not delivered (Microsoft's guidance is to
+    retry 429 and 5xx), so the row is tried again as if never sent. Only a call with no answer at all
+    (a timeout, a dropped connection) may have gone out: that one is not sent twice."""
     if status == 429:
-        return DeliveryError("ratelimited", retry_after=_seconds((headers or {}).get("Retry-After")))
+        return DeliveryError(
+            "ratelimited", retry_after=_seconds((headers or {}).get("Retry-After")), not_sent=True
+        )
     if status in (401, 403):
         # The person removed the app, blocked the bot, or the bot is not in that conversation.
-        return DeliveryError("forbidden")
+        return DeliveryError("forbidden", not_sent=True)
     if status == 404:
-        return DeliveryError("conversation_not_found")
-    return DeliveryError(f"http_{status}")
+        return DeliveryError("conversation_not_found", not_sent=True)
+    return DeliveryError(f"http_{status}", not_sent=True)
 
 
 def _seconds(value: object) -> float:

@@ -35,7 +35,7 @@ class Roster(Protocol):
     """Asks Teams about one member of a team or chat (the Bot Connector)."""
 
     def member(
-        self, service_url: str, conversation_id: str, user_id: str, *, timeout: float
+        self, service_url: str, conversation_id: str, member_id: str, *, timeout: float
     ) -> Mapping[str, Any]: ...
 
 

@@ -20,6 +20,7 @@ from bot.server import RunningServer
 from bot.services.platforms import teams_workspace
 from bot.settings import Settings
 from handlers.slack.fake_api import FakeSlack
+from handlers.teams import cards
 from handlers.teams.fake_connector import FakeConnector
 from tests.conftest import SIGNING_SECRET
 
@@ -75,7 +76,11 @@ class TeamsHarness:
         except urllib.error.HTTPError as error:
             raw, status = error.read(), error.code
         self.settle()
-        return Answer(status=status, body=json.loads(raw) if raw.strip() else None)
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        return Answer(status=status, body=body)
 
     def settle(self) -> None:
         assert self.app.workers.wait_idle(10), "request work still running after 10 s"
@@ -184,26 +189,7 @@ class TeamsHarness:
 
 def card_text(card: dict[str, Any]) -> str:
     """Every word of a card, in order (TextBlocks, TextRuns, facts and action titles)."""
-    words: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("TextBlock", "TextRun") and isinstance(node.get("text"), str):
-                words.append(node["text"])
-            if node.get("type") == "FactSet":
-                words.extend(f"{fact['title']} {fact['value']}" for fact in node.get("facts", []))
-            if str(node.get("type", "")).startswith("Action.") and node.get("title"):
-                words.append(f"[{node['title']}]")
-            for key, value in node.items():
-                if key != "msteams":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    walk(card.get("actions", []))
-    return "\n".join(words)
+    return "\n".join(cards.words(card))
 
 
 @pytest.fixture
