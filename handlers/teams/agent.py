@@ -110,6 +110,9 @@ class ExtraMileAgent(ActivityHandler):
         self._services.deliver_soon()
         if rendered is None:
             return InvokeResponse(status=200, body=_card_message("Done."))
+        if not rendered.card:
+            # Words only: the pressed card stays as it is (a digest, whose other items are still to do).
+            return InvokeResponse(status=200, body=_card_message(rendered.summary))
         return InvokeResponse(
             status=200,
             body={"statusCode": 200, "type": cards.CARD_TYPE, "value": rendered.card},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.services.kudos import KudosRefused, KudosRequest, Period
 from bot.services.ports import PrivateReply
-from handlers.teams import admin, cards
+from handlers.teams import admin, cards, checkin_cards, checkins, promise_cards, promises
 from handlers.teams.agent import Command, Turn
 from handlers.teams.cards import Rendered
 from handlers.teams.said import values
@@ -16,6 +16,8 @@ HELP = (
     "Here's what I can do. Type it here, or @mention me in a channel:\n\n"
     "- `kudos @Ana thanks for the demo #teamwork`: say thanks where everyone can see it\n"
     "- `kudos top` (or `top month`, `top all`): who's been thanked\n"
+    "- `promise @Ben send the deck by Friday 3pm`: tell Ben you'll get back to him, and be reminded\n"
+    "- `checkin @Dan every 2 weeks`: a nudge to keep in touch (`checkin help` for more)\n"
     "- `settings`: ExtraMile's settings for your team (admins)\n"
     "- `help`: this list"
 )
@@ -69,10 +71,22 @@ def kudos(turn: Turn) -> Rendered | None:
 
 COMMANDS: dict[str, Command] = {
     "kudos": kudos,
+    "promise": promises.promise,
+    "checkin": checkins.checkin,
     "help": help_card,
     "settings": admin.settings_card,
 }
 
 ACTIONS: dict[str, Command] = {
     admin.SAVE: admin.save,
+    promise_cards.DONE: promises.done,
+    promise_cards.SNOOZE_HOUR: promises.snooze_hour,
+    promise_cards.SNOOZE_MORNING: promises.snooze_morning,
+    promise_cards.NEW_ETA: promises.new_eta,
+    promise_cards.CANCEL: promises.cancel,
+    promise_cards.SAY_THANKS: promises.say_thanks,
+    checkin_cards.DONE: checkins.done,
+    checkin_cards.SNOOZE: checkins.snooze,
+    checkin_cards.SKIP: checkins.skip,
+    checkin_cards.STOP: checkins.stop,
 }

@@ -14,12 +14,15 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.services.addresses import Address, AddressBook
+from bot.services.checkins import CheckinNotice
+from bot.services.delivery import Digest
 from bot.services.exports import ExportFiles
 from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.people import PeopleService
 from bot.services.platforms import tenant_of
 from bot.services.ports import DeliveryError, PersonInfo, PostedMessage, PrivateReply, Withdrawal
-from handlers.teams import cards
+from bot.services.promises import PromiseNotice
+from handlers.teams import cards, checkin_cards, digest_cards, promise_cards
 from handlers.teams.cards import Names, Rendered
 from handlers.teams.connector import Connector
 
@@ -28,6 +31,9 @@ RENDERERS: dict[type, Callable[[Any, Names], Rendered]] = {
     KudosPost: lambda post, names: cards.kudos_announcement(post.kudos, names),
     KudosView: cards.kudos_recipient_dm,
     KudosReply: cards.kudos_reply,
+    PromiseNotice: promise_cards.notice,
+    CheckinNotice: checkin_cards.notice,
+    Digest: lambda digest, names: digest_cards.digest(digest, names, render),
 }
 
 # Teams' bots have ids starting 28:, people 29:.
