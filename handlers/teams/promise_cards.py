@@ -61,7 +61,7 @@ CANCEL = "promise.cancel"
 SAY_THANKS = "promise.say_thanks"
 # Inputs (each id ends with the form's slot).
 ETA_DATE, ETA_TIME, NOTE, THANKS = "eta_date", "eta_time", "note", "thanks"
-MAX_CARD_BYTES = 24_000
+MAX_CARD_BYTES = 26_000
 
 PROMISE_USAGE = (
     "- **Promise a follow-up:** `promise @Carol send the pricing deck by Friday 3pm`\n"
@@ -141,9 +141,7 @@ def _lateness(late_by: timedelta | None) -> str:
 # ---------------------------------------------------------------- the forms and buttons
 
 
-def eta_inputs(
-    promise: PromiseView, tz: str, names: Names, *, initial: datetime | None, slot: str
-) -> list[Element]:
+def eta_inputs(tz: str, *, initial: datetime | None, slot: str) -> list[Element]:
     """A date and a time in the reader's zone (`tz`), filled in with `initial` when known."""
     local = initial.astimezone(zone_of(tz)) if initial else None
     date_input: Element = {"type": "Input.Date", "id": ETA_DATE + slot, "label": "New date"}
@@ -151,21 +149,23 @@ def eta_inputs(
     if local is not None:
         date_input["value"] = local.strftime("%Y-%m-%d")
         time_input["value"] = local.strftime("%H:%M")
-    question = sentence(
+    return [date_input, time_input]
+
+
+def eta_question(promise: PromiseView, names: Names) -> Element:
+    return sentence(
         "When will ", *people_runs(waiting(promise, names)), " hear back about ", bold(promise.what), "?"
     )
-    return [question, date_input, time_input]
 
 
-def eta_form(
-    promise: PromiseView, tz: str, names: Names, *, initial: datetime | None, slot: str, title: str
-) -> Element:
+def eta_form(promise: PromiseView, tz: str, *, initial: datetime | None, slot: str, title: str) -> Element:
     return {
         "type": "Action.ShowCard",
         "title": title,
         "card": {
             "type": "AdaptiveCard",
-            "body": eta_inputs(promise, tz, names, initial=initial, slot=slot),
+            # The card it opens under says what it is about: the inputs alone (a digest holds ten).
+            "body": eta_inputs(tz, initial=initial, slot=slot),
             "actions": [_save_eta(promise, tz, slot)],
         },
     }
@@ -211,7 +211,7 @@ def reminder_actions(
 ) -> list[Element]:
     return [
         {**execute("Done", DONE, promise_id=promise.id, slot=slot), "style": "positive"},
-        eta_form(promise, tz, names, initial=initial, slot=slot, title="Still on it, new ETA"),
+        eta_form(promise, tz, initial=initial, slot=slot, title="Still on it, new ETA"),
         execute("Snooze 1 hour", SNOOZE_HOUR, promise_id=promise.id, slot=slot),
         execute("Tomorrow morning", SNOOZE_MORNING, promise_id=promise.id, slot=slot),
         cancel_form(promise, names, slot=slot),
@@ -247,7 +247,7 @@ def confirmation(made: MadePromise, names: Names) -> Rendered:
             line,
             text("I'll remind you before it's due. Wrong time? Set a new one:", subtle=True),
             actions=[
-                eta_form(promise, tz, names, initial=promise.due_at, slot="", title="Edit time"),
+                eta_form(promise, tz, initial=promise.due_at, slot="", title="Edit time"),
                 cancel_form(promise, names, slot=""),
             ],
         ),
@@ -403,7 +403,7 @@ def form_error(promise: PromiseView, tz: str, names: Names, words: str, *, form:
         inputs = _cancel_inputs(promise, names, "")
         action = execute("Cancel promise", CANCEL, promise_id=promise.id, slot="")
     else:
-        inputs = eta_inputs(promise, tz, names, initial=None, slot="")
+        inputs = [eta_question(promise, names), *eta_inputs(tz, initial=None, slot="")]
         action = _save_eta(promise, tz, "")
     return Rendered(
         summary=words,
