@@ -34,7 +34,7 @@ from handlers.teams.cards import (
     run,
     text,
 )
-from handlers.teams.promise_cards import bold, fits, sentence, when
+from handlers.teams.promise_cards import bold, fits, line, sentence, when
 
 DONE = "checkin.done"
 SNOOZE = "checkin.snooze"
@@ -81,50 +81,45 @@ def reminder_actions(checkin: CheckinView) -> list[Element]:
 
 def confirmation(made: MadeCheckin, names: Names) -> Rendered:
     checkin = made.checkin
-    tail = f" {every(checkin)}, starting {when(checkin.next_at, made.tz)} (your time)."
-    body: list[Element] = [
-        sentence("Done. I'll nudge you to check in with ", bold(who(checkin, names)), tail)
-    ]
+    summary, said = line(
+        "",
+        "Done. I'll nudge you to check in with ",
+        bold(who(checkin, names)),
+        f" {every(checkin)}, starting {when(checkin.next_at, made.tz)} (your time).",
+    )
+    body = [said]
     if checkin.note:
         body.append(sentence("Note: ", run(checkin.note, italic=True)))
-    return Rendered(
-        summary=f"Done. I'll nudge you to check in with {who(checkin, names)}{tail}",
-        card=card(*body, actions=[_button("Stop", STOP, checkin)]),
-    )
+    return Rendered(summary=summary, card=card(*body, actions=[_button("Stop", STOP, checkin)]))
 
 
 def notice(item: CheckinNotice, names: Names) -> Rendered:
     checkin = item.checkin
     end = " (snoozed from yesterday)." if item.snoozed else "."
-    body: list[Element] = [sentence("👋 Time to check in with ", bold(who(checkin, names)), end)]
+    summary, said = line("👋", "Time to check in with ", bold(who(checkin, names)), end)
+    body = [said]
     if checkin.note:
         body.append(quote(checkin.note))
     body.append(text(f"You asked for this {every(checkin)}.", subtle=True))
-    return Rendered(
-        summary=f"Time to check in with {who(checkin, names)}{end}",
-        card=card(*body, actions=reminder_actions(checkin)),
-    )
+    return Rendered(summary=summary, card=card(*body, actions=reminder_actions(checkin)))
 
 
 def after_done(checkin: CheckinView, tz: str, names: Names, *, skipped: bool) -> Rendered:
-    lead = "⏩ Skipped." if skipped else "✅ Nice, that's the loop closed."
-    tail = f": {when(checkin.next_at, tz)}."
-    return Rendered(
-        summary=f"{lead} Next check-in with {who(checkin, names)}{tail}",
-        card=card(sentence(f"{lead} Next check-in with ", bold(who(checkin, names)), tail)),
+    emoji, lead = ("⏩", "Skipped.") if skipped else ("✅", "Nice, that's the loop closed.")
+    summary, said = line(
+        emoji, f"{lead} Next check-in with ", bold(who(checkin, names)), f": {when(checkin.next_at, tz)}."
     )
+    return Rendered(summary=summary, card=card(said))
 
 
 def snoozed(at: datetime, tz: str) -> Rendered:
-    words = f"💤 I'll remind you again {when(at, tz)}."
-    return Rendered(summary=words, card=card(text(words)))
+    words = f"I'll remind you again {when(at, tz)}."
+    return Rendered(summary=words, card=card(text(f"💤 {words}")))
 
 
 def stopped(checkin: CheckinView, names: Names) -> Rendered:
-    return Rendered(
-        summary=f"Stopped: no more check-in reminders for {who(checkin, names)}.",
-        card=card(sentence("Stopped: no more check-in reminders for ", bold(who(checkin, names)), ".")),
-    )
+    summary, said = line("", "Stopped: no more check-in reminders for ", bold(who(checkin, names)), ".")
+    return Rendered(summary=summary, card=card(said))
 
 
 def listing(checkins: list[CheckinView], tz: str, names: Names) -> Rendered:

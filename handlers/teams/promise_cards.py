@@ -19,6 +19,7 @@ from bot.services.hours import zone_of
 from bot.services.kudos import MAX_MESSAGE_CHARS
 from bot.services.promises import (
     MAX_NOTE_CHARS,
+    REMINDER_STAGES,
     BadDueDate,
     BotPromisee,
     ContactTooLong,
@@ -95,12 +96,6 @@ def waiting(promise: PromiseView, names: Names) -> list[str]:
     if promise.contact_name:
         found.append(promise.contact_name)
     return found or ["Someone"]
-
-
-def listed(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def promiser(promise: PromiseView, names: Names) -> str:
@@ -218,33 +213,36 @@ def reminder_actions(
     ]
 
 
-def next_eta(promise: PromiseView, now: datetime | None = None) -> datetime | None:
-    """What the new-ETA form proposes: a day after the due time, or after now once it has passed;
-    nothing when the card cannot know now (an overdue reminder: the person picks)."""
-    if now is not None:
-        return max(promise.due_at, now) + timedelta(days=1)
-    return promise.due_at + timedelta(days=1)
+def next_eta(promise: PromiseView, now: datetime) -> datetime:
+    """What the new-ETA form proposes: a day after the due time, or after now once it has passed."""
+    return max(promise.due_at, now) + timedelta(days=1)
 
 
 # ---------------------------------------------------------------- cards
 
 
+def line(emoji: str, *parts: str | Element) -> tuple[str, Element]:
+    """(the sentence as plain words, for Teams' notifications; the sentence as a card line, with
+    `emoji` in front)."""
+    plain = "".join(part if isinstance(part, str) else str(part["text"]) for part in parts)
+    return plain, sentence(f"{emoji} " if emoji else "", *parts)
+
+
 def confirmation(made: MadePromise, names: Names) -> Rendered:
     promise, tz = made.promise, made.promiser_tz
-    who = waiting(promise, names)
     told = " I've let them know." if promise.promisee_ids else ""
-    line = sentence(
+    summary, said = line(
+        "",
         "Got it. You'll get back to ",
-        *people_runs(who),
+        *people_runs(waiting(promise, names)),
         " about ",
         bold(promise.what),
         f" by {when(promise.due_at, tz)} (your time).{told}",
     )
-    summary = f"Got it. You'll get back to {listed(who)} about {promise.what} by {when(promise.due_at, tz)} (your time).{told}"
     return Rendered(
         summary=summary,
         card=card(
-            line,
+            said,
             text("I'll remind you before it's due. Wrong time? Set a new one:", subtle=True),
             actions=[
                 eta_form(promise, tz, initial=promise.due_at, slot="", title="Edit time"),
@@ -255,91 +253,81 @@ def confirmation(made: MadePromise, names: Names) -> Rendered:
 
 
 def notice(item: PromiseNotice, names: Names) -> Rendered:
-    promise, tz = item.promise, item.reader_tz
     if item.stage == "made":
-        return confirmation(MadePromise(promise=promise, promiser_tz=tz), names)
-    due = when(promise.due_at, tz)
-    who, by = waiting(promise, names), promiser(promise, names)
-    extra: list[Element] = []
-    if item.promiser_away_until:
-        back = item.promiser_away_until
-        extra.append(
+        return confirmation(MadePromise(promise=item.promise, promiser_tz=item.reader_tz), names)
+    if item.stage in REMINDER_STAGES:
+        return reminder(item, names)
+    return news(item, names)
+
+
+def reminder(item: PromiseNotice, names: Names) -> Rendered:
+    """To the promiser: it is coming up, due, or overdue; with the buttons to close the loop."""
+    promise, tz = item.promise, item.reader_tz
+    lead = {"before": "Coming up: ", "due": "It's time: "}.get(item.stage, "No rush. ")
+    tail = "" if item.stage in ("before", "due") else " Want to let them know you're still on it?"
+    summary, said = line(
+        "⏰",
+        lead,
+        *people_runs(waiting(promise, names)),
+        " is waiting on ",
+        bold(promise.what),
+        f" (due {when(promise.due_at, tz)}).{tail}",
+    )
+    # A card cannot know the date it is read on: once overdue, its form proposes none.
+    initial = promise.due_at + timedelta(days=1) if item.stage in ("before", "due") else None
+    return Rendered(
+        summary=summary,
+        card=card(said, *_about(promise), actions=reminder_actions(promise, tz, names, initial=initial)),
+    )
+
+
+def news(item: PromiseNotice, names: Names) -> Rendered:
+    """To the people waiting: they were heard, there is a new ETA, it is done, or it is off."""
+    promise, tz = item.promise, item.reader_tz
+    by, what, due = promiser(promise, names), bold(promise.what), when(promise.due_at, tz)
+    # The promiser is away: the people waiting are told, so that silence is not a mystery.
+    back = item.promiser_away_until
+    away = (
+        [
             sentence(
                 bold(by),
                 f" is away until {back:%a} {back.day} {back:%b}, so an answer may take a little longer.",
             )
-        )
-    about = (
-        [text(f"About [this message]({promise.context_link})", subtle=True)] if promise.context_link else []
+        ]
+        if back
+        else []
     )
+    actions: list[Element] = []
     match item.stage:
         case "heard":
-            summary = f"{by} will get back to you about {promise.what} by {due} (your time)."
-            body = [
-                sentence(
-                    "🤝 ",
-                    bold(by),
-                    " will get back to you about ",
-                    bold(promise.what),
-                    f" by {due} (your time).",
-                )
-            ]
-            return Rendered(summary=summary, card=card(*body, *extra, *about))
+            summary, said = line(
+                "🤝", bold(by), " will get back to you about ", what, f" by {due} (your time)."
+            )
+            after = [*away, *_about(promise)]
+        case "eta" if item.thread_ts:
+            # Many readers: each sees the time in their own zone.
+            summary, said = line("⏳", bold(by), " is still on ", what, ": the new ETA is")
+            summary += f" {when(promise.due_at, 'UTC')} UTC."
+            after = [text(f"{for_everyone(promise.due_at)}."), *away]
         case "eta":
-            if item.thread_ts:
-                # Many readers: each sees the time in their own zone.
-                return Rendered(
-                    summary=f"{by} is still on {promise.what}: the new ETA is {when(promise.due_at, 'UTC')} UTC.",
-                    card=card(
-                        sentence("⏳ ", bold(by), " is still on ", bold(promise.what), ":"),
-                        text(f"the new ETA is {for_everyone(promise.due_at)}."),
-                        *extra,
-                    ),
-                )
-            summary = f"{by} is still on {promise.what}: the new ETA is {due} (your time)."
-            body = [
-                sentence(
-                    "⏳ ",
-                    bold(by),
-                    " is still on ",
-                    bold(promise.what),
-                    f": the new ETA is {due} (your time).",
-                )
-            ]
-            return Rendered(summary=summary, card=card(*body, *extra))
+            summary, said = line(
+                "⏳", bold(by), " is still on ", what, f": the new ETA is {due} (your time)."
+            )
+            after = away
         case "done":
             late = _lateness(promise.late_by)
-            summary = f"{by} got back to you about {promise.what}: done, {late}."
-            return Rendered(
-                summary=summary,
-                card=card(
-                    sentence(
-                        "✅ ", bold(by), " got back to you about ", bold(promise.what), f": done, {late}."
-                    ),
-                    actions=[thanks_form(promise, by, slot="")],
-                ),
-            )
-        case "cancelled":
-            summary = f"{by} can't get back to you about {promise.what} after all."
-            body = [sentence(bold(by), " can't get back to you about ", bold(promise.what), " after all.")]
-            if promise.close_note:
-                body.append(quote(promise.close_note))
-            return Rendered(summary=summary, card=card(*body))
-    lead = {
-        "before": "Coming up: ",
-        "due": "It's time: ",
-    }.get(item.stage, "No rush. ")
-    tail = "" if item.stage in ("before", "due") else " Want to let them know you're still on it?"
-    summary = f"{lead}{listed(who)} is waiting on {promise.what} (due {due}).{tail}"
-    line = sentence(
-        f"⏰ {lead}", *people_runs(who), " is waiting on ", bold(promise.what), f" (due {due}).{tail}"
-    )
-    # An overdue reminder cannot know today's date: its form proposes nothing.
-    initial = next_eta(promise) if item.stage in ("before", "due") else None
-    return Rendered(
-        summary=summary,
-        card=card(line, *about, actions=reminder_actions(promise, tz, names, initial=initial)),
-    )
+            summary, said = line("✅", bold(by), " got back to you about ", what, f": done, {late}.")
+            after, actions = [], [thanks_form(promise, by, slot="")]
+        case _:
+            summary, said = line("", bold(by), " can't get back to you about ", what, " after all.")
+            after = [quote(promise.close_note)] if promise.close_note else []
+    return Rendered(summary=summary, card=card(said, *after, actions=actions))
+
+
+def _about(promise: PromiseView) -> list[Element]:
+    if not promise.context_link:
+        return []
+    return [text(f"About [this message]({promise.context_link})", subtle=True)]
 
 
 def thanks_form(promise: PromiseView, by: str, *, slot: str) -> Element:
@@ -367,34 +355,20 @@ def thanks_form(promise: PromiseView, by: str, *, slot: str) -> Element:
 def closed_reminder(promise: PromiseView, tz: str, names: Names) -> Rendered:
     """What a reminder turns into once a button closed or moved it: how the promise stands now."""
     who = waiting(promise, names)
+    told = f" {'has' if len(who) == 1 else 'have'} been told."
     if promise.status == "done":
-        summary = f"Done: {promise.what}. {listed(who)} {'has' if len(who) == 1 else 'have'} been told."
-        line = sentence(
-            "✅ Done: ",
-            bold(promise.what),
-            ". ",
-            *people_runs(who),
-            f" {'has' if len(who) == 1 else 'have'} been told.",
-        )
+        summary, said = line("✅", "Done: ", bold(promise.what), ". ", *people_runs(who), told)
     elif promise.status == "cancelled":
-        summary = f"Cancelled: {promise.what}. {listed(who)} {'has' if len(who) == 1 else 'have'} been told."
-        line = sentence(
-            "Cancelled: ",
-            bold(promise.what),
-            ". ",
-            *people_runs(who),
-            f" {'has' if len(who) == 1 else 'have'} been told.",
-        )
+        summary, said = line("", "Cancelled: ", bold(promise.what), ". ", *people_runs(who), told)
     else:
         due = when(promise.due_at, tz)
-        summary = f"{promise.what} is now due {due}. I'll remind you again."
-        line = sentence("⏳ ", bold(promise.what), f" is now due {due}. I'll remind you again.")
-    return Rendered(summary=summary, card=card(line))
+        summary, said = line("⏳", bold(promise.what), f" is now due {due}. I'll remind you again.")
+    return Rendered(summary=summary, card=card(said))
 
 
 def snoozed(at: datetime, tz: str) -> Rendered:
-    words = f"💤 Snoozed. I'll remind you again {when(at, tz)}."
-    return Rendered(summary=words, card=card(text(words)))
+    words = f"Snoozed. I'll remind you again {when(at, tz)}."
+    return Rendered(summary=words, card=card(text(f"💤 {words}")))
 
 
 def form_error(promise: PromiseView, tz: str, names: Names, words: str, *, form: str) -> Rendered:

@@ -191,6 +191,6 @@ def test_a_check_in_in_a_digest_answers_with_words(teams: TeamsHarness) -> None:
     answer = submit(teams, digest, "checkin.done")
     assert (
         answered_words(answer)
-        == "✅ Nice, that's the loop closed. Next check-in with Ana Ames: Wed 2 Dec 09:00."
+        == "Nice, that's the loop closed. Next check-in with Ana Ames: Wed 2 Dec 09:00."
     )
     assert completions(teams) == 1

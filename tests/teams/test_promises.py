@@ -564,9 +564,8 @@ def test_a_digest_of_ten_reminders_is_one_teams_message(teams: TeamsHarness) -> 
     assert len(json.dumps(digest).encode()) <= MAX_CARD_BYTES
 
 
-def test_a_digest_too_big_for_one_message_says_how_many_more() -> None:
-    """Ten promises with the longest titles do not fit in one Teams message: those that do are shown."""
-    promise = PromiseView(
+def _promise(**changes: Any) -> PromiseView:
+    made = PromiseView(
         id=1,
         team_id=TEAM,
         promiser_id=GIA,
@@ -584,6 +583,36 @@ def test_a_digest_too_big_for_one_message_says_how_many_more() -> None:
         context_link=None,
         close_note=None,
     )
+    return replace(made, **changes)
+
+
+def test_a_new_eta_in_a_channel_thread_shows_each_reader_their_own_time() -> None:
+    """A thread has many readers: Adaptive Cards' DATE and TIME show each their own zone."""
+    promise = _promise(
+        contact_name=None, promisee_ids=(ANA,), what="the deck", due_at=datetime(2026, 11, 24, 12, tzinfo=UTC)
+    )
+    notice = PromiseNotice(
+        promise=promise,
+        stage="eta",
+        reader_id=GENERAL,
+        reader_tz="UTC",
+        thread_ts="1700000000001",
+        promiser_away_until=date(2026, 11, 27),
+    )
+
+    rendered = render(notice, {GIA: "Gia Giver", ANA: "Ana Ames"}.__getitem__)
+
+    assert rendered.summary == "Gia Giver is still on the deck: the new ETA is Tue 24 Nov 12:00 UTC."
+    assert words(rendered.card).splitlines() == [
+        "⏳ Gia Giver is still on the deck: the new ETA is",
+        "{{DATE(2026-11-24T12:00:00Z, SHORT)}} at {{TIME(2026-11-24T12:00:00Z)}}.",
+        "Gia Giver is away until Fri 27 Nov, so an answer may take a little longer.",
+    ]
+
+
+def test_a_digest_too_big_for_one_message_says_how_many_more() -> None:
+    """Ten promises with the longest titles do not fit in one Teams message: those that do are shown."""
+    promise = _promise()
     items = tuple(
         PromiseNotice(promise=replace(promise, id=n), stage="nudge", reader_id=GIA, reader_tz="Europe/London")
         for n in range(10)
