@@ -17,9 +17,9 @@ from tests.teams.test_promises import (
     first_line,
     say,
     sent,
+    shown,
     submit,
     tick,
-    words,
 )
 
 
@@ -48,7 +48,7 @@ def test_every_two_weeks_with_done_snooze_and_stop(teams: TeamsHarness) -> None:
             activity_id="f:1700000000777",
         )
     confirmation = teams.cards_to(chat(GIA), replies=True)[-1]
-    assert words(confirmation) == (
+    assert shown(confirmation) == (
         "Done. I'll nudge you to check in with Ana Ames every 2 weeks, starting Wed 2 Dec 09:00 (your time).\n"
         "Note: catch up on the roadmap\n"
         "[Stop]"
@@ -67,7 +67,7 @@ def test_every_two_weeks_with_done_snooze_and_stop(teams: TeamsHarness) -> None:
     tick(teams, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     tick(teams, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     [nudge] = teams.cards_to(chat(GIA))
-    assert words(nudge) == (
+    assert shown(nudge) == (
         "👋 Time to check in with Ana Ames.\n"
         "catch up on the roadmap\n"
         "You asked for this every 2 weeks.\n"
@@ -79,7 +79,7 @@ def test_every_two_weeks_with_done_snooze_and_stop(teams: TeamsHarness) -> None:
     for _ in range(2):
         done = answered_card(submit(teams, nudge, "checkin.done"))
         assert (
-            words(done) == "✅ Nice, that's the loop closed. Next check-in with Ana Ames: Wed 16 Dec 09:00."
+            shown(done) == "✅ Nice, that's the loop closed. Next check-in with Ana Ames: Wed 16 Dec 09:00."
         )
     assert completions(teams) == 1
     assert checkins(teams)[0].last_done_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -87,17 +87,17 @@ def test_every_two_weeks_with_done_snooze_and_stop(teams: TeamsHarness) -> None:
     # Tomorrow morning, pressed twice: one more nudge.
     for _ in range(2):
         snoozed = answered_card(submit(teams, nudge, "checkin.snooze"))
-        assert words(snoozed) == "💤 I'll remind you again Thu 3 Dec 09:00."
+        assert shown(snoozed) == "💤 I'll remind you again Thu 3 Dec 09:00."
     assert len(snoozes(teams)) == 1
     tick(teams, datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     [_, again] = teams.cards_to(chat(GIA))
     assert first_line(again) == "👋 Time to check in with Ana Ames (snoozed from yesterday)."
 
     stopped = say(teams, "checkin stop @Ana", mentions=(ANA,))
-    assert words(stopped) == "Stopped: no more check-in reminders for Ana Ames."
+    assert shown(stopped) == "Stopped: no more check-in reminders for Ana Ames."
     assert [c.status for c in checkins(teams)] == ["stopped"]
     # A button on an older card finds it stopped, and says so.
-    assert words(answered_card(submit(teams, again, "checkin.done"))) == words(stopped)
+    assert shown(answered_card(submit(teams, again, "checkin.done"))) == shown(stopped)
     assert completions(teams) == 1
 
     tick(teams, datetime(2026, 12, 16, 9, 0, tzinfo=UTC))
@@ -124,7 +124,7 @@ def test_an_outside_contact_list_stop_picker_and_skip(teams: TeamsHarness) -> No
     say(teams, "checkin @Ana every quarter", mentions=(ANA,))
 
     listing = say(teams, "checkin list")
-    assert words(listing).splitlines() == [
+    assert shown(listing).splitlines() == [
         "Your check-ins",
         "Jane at ACME, every 6 months. Next: Tue 18 May 09:00",
         "send something useful",
@@ -136,22 +136,22 @@ def test_an_outside_contact_list_stop_picker_and_skip(teams: TeamsHarness) -> No
     tick(teams, datetime(2027, 2, 18, 9, 0, tzinfo=UTC))
     [nudge] = teams.cards_to(chat(GIA))
     skipped = answered_card(submit(teams, nudge, "checkin.skip"))
-    assert words(skipped) == "⏩ Skipped. Next check-in with Ana Ames: Tue 18 May 09:00."
+    assert shown(skipped) == "⏩ Skipped. Next check-in with Ana Ames: Tue 18 May 09:00."
     assert completions(teams) == 0
 
     picker = say(teams, "checkin stop")
     assert actions(picker) == []  # each Stop sits beside its check-in
-    assert words(picker) == words(say(teams, "checkin list"))
+    assert shown(picker) == shown(say(teams, "checkin list"))
     stopped = answered_card(submit(teams, picker, "checkin.stop"))
-    assert words(stopped) == "Stopped: no more check-in reminders for Jane at ACME."
+    assert shown(stopped) == "Stopped: no more check-in reminders for Jane at ACME."
     assert answered_card(submit(teams, picker, "checkin.stop")) == stopped  # pressed again: how it stands
     assert [c.status for c in checkins(teams)] == ["stopped", "active"]
-    assert words(say(teams, 'checkin stop "jane at acme"')) == words(say(teams, "checkin list"))
+    assert shown(say(teams, 'checkin stop "jane at acme"')) == shown(say(teams, "checkin list"))
 
 
 def test_help_refusals_and_privacy(teams: TeamsHarness) -> None:
     for text in ("checkin", "checkin help"):
-        assert "`checkin @Dan every 2 weeks catch up on the roadmap`" in words(say(teams, text))
+        assert "`checkin @Dan every 2 weeks catch up on the roadmap`" in shown(say(teams, text))
     cases = {
         ("checkin @Ana sometimes", (ANA,)): "How often? Start with `every`:",
         ("checkin @Ana every 0 weeks", (ANA,)): "How often?",
@@ -160,19 +160,19 @@ def test_help_refusals_and_privacy(teams: TeamsHarness) -> None:
         ("checkin @Gia every week", (GIA,)): "Checking in with yourself is a fine habit",
     }
     for (text, mentions), expected in cases.items():
-        assert expected in words(say(teams, text, mentions=mentions)), text
+        assert expected in shown(say(teams, text, mentions=mentions)), text
     assert checkins(teams) == []
 
     # In a channel, only the help: whom you mean to call is nobody else's business.
     in_channel = say(teams, "checkin @Ana every week", channel=GENERAL, mentions=(ANA,))
-    assert "Check-ins are just for you" in words(in_channel)
+    assert "Check-ins are just for you" in shown(in_channel)
     assert checkins(teams) == []
 
     # Someone else's check-in cannot be changed from a card.
     say(teams, "checkin @Ana every week", mentions=(ANA,))
     [checkin] = checkins(teams)
     refused = teams.press("checkin.done", {"checkin_id": checkin.id, "occurrence": 1}, user_id=ANA)
-    assert words(answered_card(refused)).startswith("Only the person who set up that check-in can change it.")
+    assert shown(answered_card(refused)).startswith("Only the person who set up that check-in can change it.")
 
 
 def test_a_check_in_in_a_digest_answers_with_words(teams: TeamsHarness) -> None:
@@ -184,7 +184,7 @@ def test_a_check_in_in_a_digest_answers_with_words(teams: TeamsHarness) -> None:
     tick(teams, datetime(2026, 11, 25, 9, 1, tzinfo=UTC))
 
     [digest] = teams.cards_to(chat(GIA))
-    assert words(digest).splitlines()[:2] == [
+    assert shown(digest).splitlines()[:2] == [
         "Good morning! 1 thing from ExtraMile for today:",
         "👋 Time to check in with Ana Ames.",
     ]

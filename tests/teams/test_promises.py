@@ -38,7 +38,7 @@ def tick(teams: TeamsHarness, at: datetime) -> None:
     teams.settle()
 
 
-def words(card: dict[str, Any]) -> str:
+def shown(card: dict[str, Any]) -> str:
     """A card's words, a line per block (the runs of a RichTextBlock make one line), inputs shown as
     `<id=value>` and buttons as `[title]`."""
     lines: list[str] = []
@@ -72,7 +72,7 @@ def words(card: dict[str, Any]) -> str:
 
 
 def first_line(card: dict[str, Any]) -> str:
-    return words(card).splitlines()[0]
+    return shown(card).splitlines()[0]
 
 
 def actions(card: dict[str, Any]) -> list[str]:
@@ -193,7 +193,7 @@ def test_a_promise_is_heard_reminded_moved_closed_and_thanked(teams: TeamsHarnes
         "I've let them know."
     )
     assert actions(confirmation) == ["Edit time", "Cancel"]
-    assert "<eta_date=2026-11-20>\n<eta_time=15:00>" in words(confirmation)
+    assert "<eta_date=2026-11-20>\n<eta_time=15:00>" in shown(confirmation)
     [promise] = promises(teams)
     assert (promise.promiser_id, promise.what, promise.due_at, promise.status, promise.origin_channel_id) == (
         GIA,
@@ -207,7 +207,7 @@ def test_a_promise_is_heard_reminded_moved_closed_and_thanked(teams: TeamsHarnes
     teams.deliver()
     [heard] = teams.cards_to(chat(ANA))
     assert (
-        words(heard)
+        shown(heard)
         == "🤝 Gia Giver will get back to you about send the pricing deck by Fri 20 Nov 10:00 (your time)."
     )
 
@@ -233,7 +233,7 @@ def test_a_promise_is_heard_reminded_moved_closed_and_thanked(teams: TeamsHarnes
     for _ in range(2):
         moved = submit(teams, due, "promise.new_eta", eta_date="2026-11-23", eta_time="16:00")
         assert (
-            words(answered_card(moved))
+            shown(answered_card(moved))
             == "⏳ send the pricing deck is now due Mon 23 Nov 16:00. I'll remind you again."
         )
     [promise] = promises(teams)
@@ -241,14 +241,14 @@ def test_a_promise_is_heard_reminded_moved_closed_and_thanked(teams: TeamsHarnes
     teams.deliver()
     [_, eta] = teams.cards_to(chat(ANA))
     assert (
-        words(eta)
+        shown(eta)
         == "⏳ Gia Giver is still on send the pricing deck: the new ETA is Mon 23 Nov 11:00 (your time)."
     )
 
     # A form with no date, or a time already gone, is shown again with what to fix; nothing changes.
     empty = answered_card(submit(teams, due, "promise.new_eta", eta_date="", eta_time="16:00"))
     assert first_line(empty) == "Pick a date and a time."
-    assert words(empty).splitlines()[2:] == ["<eta_date=>", "<eta_time=>", "[Save new ETA]"]
+    assert shown(empty).splitlines()[2:] == ["<eta_date=>", "<eta_time=>", "[Save new ETA]"]
     past = answered_card(submit(teams, due, "promise.new_eta", eta_date="2026-11-20", eta_time="09:00"))
     assert first_line(past) == (
         "That time (Fri 20 Nov 09:00, your time) has already passed. When will you get back to them?"
@@ -272,7 +272,7 @@ def test_a_promise_is_heard_reminded_moved_closed_and_thanked(teams: TeamsHarnes
     rows_before = len(outbox(teams))
     for _ in range(2):
         done = answered_card(submit(teams, reminders[3], "promise.done"))
-        assert words(done) == "✅ Done: send the pricing deck. Ana Ames has been told."
+        assert shown(done) == "✅ Done: send the pricing deck. Ana Ames has been told."
     [promise] = promises(teams)
     assert (promise.status, promise.closed_at) == ("done", datetime(2026, 11, 23, 16, 30, tzinfo=UTC))
     assert len(outbox(teams)) == rows_before + 1  # the word to Ana, once
@@ -284,7 +284,7 @@ def test_a_promise_is_heard_reminded_moved_closed_and_thanked(teams: TeamsHarnes
         == "✅ Gia Giver got back to you about send the pricing deck: done, 30 minutes late."
     )
     assert actions(closed) == ["Say thanks"]
-    assert "<thanks=Thanks for getting back to me about send the pricing deck!>" in words(closed)
+    assert "<thanks=Thanks for getting back to me about send the pricing deck!>" in shown(closed)
 
     # Later passes send nothing more about a kept promise.
     tick(teams, datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
@@ -360,15 +360,15 @@ def test_a_promise_made_in_a_channel_is_confirmed_in_private_and_thanked_there(t
 
     # Open loops are private: in the channel, ExtraMile says where to ask; in the chat, it lists them.
     in_channel = say(teams, "promise list", channel=GENERAL)
-    assert "Type `promise list` in our 1:1 chat." in words(in_channel)
+    assert "Type `promise list` in our 1:1 chat." in shown(in_channel)
     listing = say(teams, "promise list")
-    assert words(listing).splitlines()[:3] == [
+    assert shown(listing).splitlines()[:3] == [
         "Your open loops",
         "**You promised**",
         "review the contract for Ben Berg, due Thu 19 Nov 11:00",
     ]
     done = answered_card(submit(teams, listing, "promise.done"))
-    assert words(done) == "✅ Done: review the contract. Ben Berg has been told."
+    assert shown(done) == "✅ Done: review the contract. Ben Berg has been told."
 
     tick(teams, datetime(2026, 11, 19, 0, 0, tzinfo=UTC))
     closed = teams.cards_to(chat(BEN))[-1]
@@ -379,7 +379,7 @@ def test_a_promise_made_in_a_channel_is_confirmed_in_private_and_thanked_there(t
         thanked = submit(
             teams, closed, "promise.say_thanks", user_id=BEN, thanks="Thanks for the quick review! #teamwork"
         )
-        assert words(answered_card(thanked)) == "👏 Thanks sent: your kudos to Gia Giver is on its way."
+        assert shown(answered_card(thanked)) == "👏 Thanks sent: your kudos to Gia Giver is on its way."
     teams.deliver()
     with teams.app.sessions() as session:
         [kudos] = session.scalars(select(Kudos).where(Kudos.team_id == TEAM)).all()
@@ -402,7 +402,7 @@ def test_thanks_for_a_promise_made_in_a_chat_need_a_kudos_channel(teams: TeamsHa
 
     refused = answered_card(submit(teams, closed, "promise.say_thanks", user_id=ANA, thanks="Thanks!"))
 
-    assert words(refused).startswith("I don't know where to post these kudos, so they weren't sent.")
+    assert shown(refused).startswith("I don't know where to post these kudos, so they weren't sent.")
     with teams.app.sessions() as session:
         assert session.scalars(select(Kudos)).all() == []
 
@@ -414,7 +414,7 @@ def test_snooze_an_hour_then_till_tomorrow_morning_each_once(teams: TeamsHarness
 
     for _ in range(2):  # pressed twice: one snooze
         snoozed = answered_card(submit(teams, due, "promise.snooze_hour"))
-        assert words(snoozed) == "💤 Snoozed. I'll remind you again Wed 18 Nov 18:00."
+        assert shown(snoozed) == "💤 Snoozed. I'll remind you again Wed 18 Nov 18:00."
     assert len([row for row in outbox(teams) if ":snooze:" in row.dedupe_key]) == 1
     tick(teams, datetime(2026, 11, 18, 17, 59, tzinfo=UTC))
     assert len(teams.cards_to(chat(GIA))) == 1
@@ -424,10 +424,10 @@ def test_snooze_an_hour_then_till_tomorrow_morning_each_once(teams: TeamsHarness
         "⏰ No rush. Ana Ames is waiting on the numbers (due Wed 18 Nov 17:00). Want to let them know you're still on it?"
     )
     # An overdue reminder cannot know today's date: its new-ETA form proposes none.
-    assert "<eta_date=>" in words(second)
+    assert "<eta_date=>" in shown(second)
 
     morning = answered_card(submit(teams, second, "promise.snooze_morning"))
-    assert words(morning) == "💤 Snoozed. I'll remind you again Thu 19 Nov 09:00."
+    assert shown(morning) == "💤 Snoozed. I'll remind you again Thu 19 Nov 09:00."
     tick(teams, datetime(2026, 11, 19, 8, 59, tzinfo=UTC))
     assert len(teams.cards_to(chat(GIA))) == 2
     tick(teams, datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
@@ -444,15 +444,15 @@ def test_cancel_with_a_note_tells_the_person_waiting(teams: TeamsHarness) -> Non
     cancelled = answered_card(
         submit(teams, too_long, "promise.cancel", note="Dana is away until January, sorry!")
     )
-    assert words(cancelled) == "Cancelled: the intro to Dana. Ana Ames has been told."
+    assert shown(cancelled) == "Cancelled: the intro to Dana. Ana Ames has been told."
     again = answered_card(submit(teams, confirmation, "promise.cancel", note="again"))
-    assert words(again) == words(cancelled)
+    assert shown(again) == shown(cancelled)
 
     [promise] = promises(teams)
     assert (promise.status, promise.close_note) == ("cancelled", "Dana is away until January, sorry!")
     teams.deliver()
     told = teams.cards_to(chat(ANA))[-1]
-    assert words(told) == (
+    assert shown(told) == (
         "Gia Giver can't get back to you about the intro to Dana after all.\nDana is away until January, sorry!"
     )
     tick(teams, datetime(2026, 11, 20, 17, 0, tzinfo=UTC))
@@ -467,7 +467,7 @@ def test_someone_else_cannot_close_your_promise(teams: TeamsHarness) -> None:
     refused = answered_card(submit(teams, before, "promise.done", user_id=BEN))
 
     assert (
-        words(refused)
+        shown(refused)
         == "Only **Gia Giver** can update that promise. Ask them, or make your own with `promise`."
     )
     assert promises(teams)[0].status == "open"
@@ -495,12 +495,12 @@ def test_refusals_in_slacks_words_record_nothing(teams: TeamsHarness) -> None:
         ): "What will you get back to them about, and when? For example: `promise @Carol",
     }
     for (text, mentions), expected in cases.items():
-        assert expected in words(say(teams, text, mentions=mentions)), text
+        assert expected in shown(say(teams, text, mentions=mentions)), text
     assert promises(teams) == []
     assert outbox(teams) == []
 
     for text in ("promise", "promise help"):
-        assert "`promise @Carol send the pricing deck by Friday 3pm`" in words(say(teams, text))
+        assert "`promise @Carol send the pricing deck by Friday 3pm`" in shown(say(teams, text))
 
 
 def test_an_outside_contact_in_quotes_and_the_same_message_twice(teams: TeamsHarness) -> None:
@@ -527,7 +527,7 @@ def test_a_digest_holds_the_days_reminders_and_a_button_there_leaves_it_as_it_is
     tick(teams, datetime(2026, 11, 20, 9, 1, tzinfo=UTC))
 
     [digest] = teams.cards_to(chat(GIA))[4:]
-    lines = words(digest).splitlines()
+    lines = shown(digest).splitlines()
     assert lines[0] == "Good morning! 2 things from ExtraMile for today:"
     assert [line for line in lines if line.startswith("⏰")] == [
         f"⏰ No rush. Client {n} is waiting on call (due Thu 19 Nov 15:00). Want to let them know you're still on it?"
@@ -558,7 +558,7 @@ def test_a_digest_of_ten_reminders_is_one_teams_message(teams: TeamsHarness) -> 
 
     # Ten items make a digest; the other two wait for the next one.
     [digest] = teams.cards_to(chat(GIA))[24:]
-    lines = words(digest).splitlines()
+    lines = shown(digest).splitlines()
     assert lines[0] == "Good morning! 10 things from ExtraMile for today:"
     assert len([line for line in lines if line.startswith("⏰ No rush.")]) == 10
     assert len(json.dumps(digest).encode()) <= MAX_CARD_BYTES
@@ -603,7 +603,7 @@ def test_a_new_eta_in_a_channel_thread_shows_each_reader_their_own_time() -> Non
     rendered = render(notice, {GIA: "Gia Giver", ANA: "Ana Ames"}.__getitem__)
 
     assert rendered.summary == "Gia Giver is still on the deck: the new ETA is Tue 24 Nov 12:00 UTC."
-    assert words(rendered.card).splitlines() == [
+    assert shown(rendered.card).splitlines() == [
         "⏳ Gia Giver is still on the deck: the new ETA is",
         "{{DATE(2026-11-24T12:00:00Z, SHORT)}} at {{TIME(2026-11-24T12:00:00Z)}}.",
         "Gia Giver is away until Fri 27 Nov, so an answer may take a little longer.",
@@ -620,8 +620,8 @@ def test_a_digest_too_big_for_one_message_says_how_many_more() -> None:
 
     rendered = render(Digest(day=date(2026, 11, 20), items=items), lambda user_id: "Gia Giver")
 
-    lines = words(rendered.card).splitlines()
-    shown = len([line for line in lines if line.startswith("⏰ No rush.")])
-    assert 0 < shown < 10
-    assert lines[-1] == f"…and {10 - shown} more. `promise list` shows your open loops."
+    lines = shown(rendered.card).splitlines()
+    items_shown = len([line for line in lines if line.startswith("⏰ No rush.")])
+    assert 0 < items_shown < 10
+    assert lines[-1] == f"…and {10 - items_shown} more. `promise list` shows your open loops."
     assert len(json.dumps(rendered.card).encode()) <= MAX_CARD_BYTES
