@@ -120,8 +120,11 @@ class ExtraMileAgent(ActivityHandler):
         turn = await self._turn(turn_context, value=_dict(action.get("data")))
         rendered = await self._run(handler, turn)
         self._services.deliver_soon()
-        if rendered is None or rendered.keep_card:
-            return InvokeResponse(status=200, body=_card_message(rendered.summary if rendered else "Done."))
+        if rendered is None:
+            return InvokeResponse(status=200, body=_card_message("Done."))
+        if rendered.keep_card or not rendered.card:
+            # Words only: the pressed card stays as it is (a digest, whose other items are still to do).
+            return InvokeResponse(status=200, body=_card_message(rendered.summary))
         return InvokeResponse(
             status=200,
             body={"statusCode": 200, "type": cards.CARD_TYPE, "value": rendered.card},

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from bot.services.kudos import KudosRefused, KudosRequest, Period
 from bot.services.ports import PrivateReply
-from handlers.teams import admin, cards, people, people_cards, recaps
+from handlers.teams import (
+    admin,
+    cards,
+    checkin_cards,
+    checkins,
+    people,
+    people_cards,
+    promise_cards,
+    promises,
+    recaps,
+)
 from handlers.teams.agent import Command, Turn
 from handlers.teams.cards import Rendered
 from handlers.teams.said import values
@@ -16,6 +26,8 @@ HELP = (
     "Here's what I can do. Type it here, or @mention me in a channel:\n\n"
     "- `kudos @Ana thanks for the demo #teamwork`: say thanks where everyone can see it\n"
     "- `kudos top` (or `top month`, `top all`): who's been thanked\n"
+    "- `promise @Ben send the deck by Friday 3pm`: tell Ben you'll get back to him, and be reminded\n"
+    "- `checkin @Dan every 2 weeks`: a nudge to keep in touch (`checkin help` for more)\n"
     "- `birthday 14 March`, `anniversary 2021-04-12`: be celebrated (never your age); `birthday list`\n"
     "- `recap preview`: this week's recap so far, in the channel you ask in\n"
     "- `settings`: ExtraMile's settings for your team (admins)\n"
@@ -75,6 +87,8 @@ COMMANDS: dict[str, Command] = {
     "birthday": people.birthday,
     "anniversary": people.anniversary,
     "recap": recaps.recap,
+    "promise": promises.promise,
+    "checkin": checkins.checkin,
     "help": help_card,
     "settings": admin.settings_card,
 }
@@ -83,4 +97,14 @@ ACTIONS: dict[str, Command] = {
     people_cards.WAVE: people.wave,
     people_cards.SAVE_DATES: people.save_dates,
     admin.SAVE: admin.save,
+    promise_cards.DONE: promises.done,
+    promise_cards.SNOOZE_HOUR: promises.snooze_hour,
+    promise_cards.SNOOZE_MORNING: promises.snooze_morning,
+    promise_cards.NEW_ETA: promises.new_eta,
+    promise_cards.CANCEL: promises.cancel,
+    promise_cards.SAY_THANKS: promises.say_thanks,
+    checkin_cards.DONE: checkins.done,
+    checkin_cards.SNOOZE: checkins.snooze,
+    checkin_cards.SKIP: checkins.skip,
+    checkin_cards.STOP: checkins.stop,
 }

@@ -15,14 +15,17 @@ from urllib.parse import quote
 
 from bot.services.addresses import Address, AddressBook
 from bot.services.celebrations import CelebrationDM, CelebrationPost, HeadsUp
+from bot.services.checkins import CheckinNotice
+from bot.services.delivery import Digest
 from bot.services.exports import ExportFiles
 from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.people import PeopleService
 from bot.services.platforms import tenant_of
 from bot.services.ports import DeliveryError, PersonInfo, PostedMessage, PrivateReply, Withdrawal
+from bot.services.promises import PromiseNotice
 from bot.services.recaps import RecapChart, RecapPost
 from bot.services.welcomes import Introduction, WelcomeNotice
-from handlers.teams import cards, people_cards, recap_cards
+from handlers.teams import cards, checkin_cards, digest_cards, people_cards, promise_cards, recap_cards
 from handlers.teams.cards import Names, Rendered
 from handlers.teams.connector import Connector
 
@@ -38,6 +41,9 @@ RENDERERS: dict[type, Callable[[Any, Names], Rendered]] = {
     HeadsUp: people_cards.heads_up,
     RecapPost: lambda post, names: recap_cards.recap_post(post.recap, names),
     RecapChart: recap_cards.recap_chart,
+    PromiseNotice: promise_cards.notice,
+    CheckinNotice: checkin_cards.notice,
+    Digest: lambda digest, names: digest_cards.digest(digest, names, render),
 }
 
 # Teams' bots have ids starting 28:, people 29:.
