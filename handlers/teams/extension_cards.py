@@ -15,20 +15,15 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services.due_dates import PastDueDate, TooFarAhead
+from bot.services.due_dates import PastDueDate
 from bot.services.kudos import EmptyMessage, KudosRefused, NoRecipients
 from bot.services.promises import (
     BadDueDate,
-    BotPromisee,
-    InactivePromisee,
     NoPromisee,
     NothingPromised,
-    PromiseBusy,
     PromiseRefused,
-    SelfPromise,
-    WhatTooLong,
 )
-from handlers.teams import cards
+from handlers.teams import cards, promise_cards
 from handlers.teams.cards import CARD_TYPE, Card, Element, Names
 
 KUDOS_TITLE, PROMISE_TITLE = "Give kudos", "Promise a follow-up"
@@ -263,27 +258,16 @@ def kudos_refusal(error: KudosRefused, names: Names) -> str:
 
 
 def promise_refusal(error: PromiseRefused, names: Names, tz: str) -> str:
+    """A promise form's refusals: about its fields where the form differs from the command, else the
+    command's own words."""
     match error:
         case NoPromisee():
             return "Who are you getting back to? Pick at least one person."
-        case SelfPromise():
-            return "A promise to yourself is a to-do. Who's waiting on you?"
-        case BotPromisee(user_ids=user_ids):
-            return f"{cards.plain_people(user_ids, names)} {'is a bot' if len(user_ids) == 1 else 'are bots'} and won't be waiting. Who's the person behind it?"
-        case InactivePromisee(user_ids=user_ids):
-            return f"{cards.plain_people(user_ids, names)} {'is' if len(user_ids) == 1 else 'are'} no longer in this organization, so they can't be told."
         case NothingPromised():
             return "What will you get back to them about?"
-        case WhatTooLong(length=length, limit=limit):
-            return f"That's {length:,} characters; a promise can be up to {limit:,}. The short version is plenty."
         case BadDueDate(error=PastDueDate(at=at)):
             return f"That time ({local(at, tz):%a %d %b %H:%M}, your time) has already passed. When will you get back to them?"
-        case BadDueDate(error=TooFarAhead()):
-            return "That's further ahead than I can keep track of. Pick a time within the next five years."
-        case PromiseBusy(retry_after=retry_after):
-            wait = f"in {max(int(retry_after or 0), 1)} seconds" if retry_after else "in a minute"
-            return f"Teams is busy right now, so nothing was saved. Please try again {wait}."
-    return "That didn't work, and nothing was saved. Please try again in a moment."
+    return promise_cards.refusal_text(error, names)
 
 
 def not_found(names: Sequence[str]) -> str:
