@@ -52,6 +52,18 @@ class Turn:
     # The sender's Microsoft Entra object id (what Teams' people picker gives for them).
     aad_id: str = ""
 
+    @property
+    def data(self) -> dict[str, Any]:
+        """What a pressed button carries (with the card's inputs), or a form's fields."""
+        return self.value if isinstance(self.value, dict) else {}
+
+    def number(self, key: str) -> int | None:
+        """An id a button carries, or None when it is missing or not a number."""
+        try:
+            return int(self.data.get(key))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+
 
 # A command word, and what it does; each returns the card to answer with (or None: nothing to say).
 Command = Callable[[Turn], Rendered | None]

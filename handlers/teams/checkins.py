@@ -7,13 +7,11 @@ person sees: outside the 1:1 chat, only the help is shown.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.services.checkins import CheckinRefused, CheckinRequest, CheckinStopped, CheckinView
 from handlers.teams import checkin_cards
 from handlers.teams.agent import Turn
 from handlers.teams.cards import Rendered
-from handlers.teams.digest_cards import IN_DIGEST
+from handlers.teams.digest_cards import in_place
 from handlers.teams.promises import quoted_contact
 from handlers.teams.said import Piece, Said
 
@@ -90,32 +88,14 @@ def _stop(turn: Turn, pieces: tuple[Piece, ...]) -> Rendered:
 # ---------------------------------------------------------------- the buttons
 
 
-def _data(turn: Turn) -> dict[str, Any]:
-    return turn.value if isinstance(turn.value, dict) else {}
-
-
-def _checkin_id(turn: Turn) -> int | None:
-    try:
-        return int(_data(turn).get("checkin_id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def _answer(turn: Turn, rendered: Rendered) -> Rendered:
-    """The card in the pressed card's place; in a digest, the words only (its other items stay)."""
-    if _data(turn).get(IN_DIGEST):
-        return Rendered(summary=rendered.summary, card={})
-    return rendered
-
-
 def _refused(turn: Turn, error: CheckinRefused) -> Rendered:
     if isinstance(error, CheckinStopped):
-        return _answer(turn, checkin_cards.stopped(error.checkin, turn.names))
-    return _answer(turn, checkin_cards.refusal(error, turn.names))
+        return in_place(turn.data, checkin_cards.stopped(error.checkin, turn.names))
+    return in_place(turn.data, checkin_cards.refusal(error, turn.names))
 
 
 def _done(turn: Turn, *, skipped: bool) -> Rendered | None:
-    checkin_id = _checkin_id(turn)
+    checkin_id = turn.number("checkin_id")
     if checkin_id is None:
         return None
     services = turn.services
@@ -126,12 +106,12 @@ def _done(turn: Turn, *, skipped: bool) -> Rendered | None:
             actor_id=turn.user_id,
             skipped=skipped,
             # One completion per reminder, however often its button is pressed.
-            token=f"teams:{_data(turn).get('occurrence', '')}",
+            token=f"teams:{turn.data.get('occurrence', '')}",
         )
     except CheckinRefused as error:
         return _refused(turn, error)
     tz = services.promises.tz_of(turn.team_id, turn.user_id)
-    return _answer(turn, checkin_cards.after_done(done, tz, turn.names, skipped=skipped))
+    return in_place(turn.data, checkin_cards.after_done(done, tz, turn.names, skipped=skipped))
 
 
 def done(turn: Turn) -> Rendered | None:
@@ -143,12 +123,12 @@ def skip(turn: Turn) -> Rendered | None:
 
 
 def snooze(turn: Turn) -> Rendered | None:
-    checkin_id = _checkin_id(turn)
+    checkin_id = turn.number("checkin_id")
     if checkin_id is None:
         return None
     services = turn.services
     # Pressed again the same day: the same snooze, not a second reminder.
-    token = f"teams:{_data(turn).get('occurrence', '')}:{services.clock.now():%Y-%m-%d}"
+    token = f"teams:{turn.data.get('occurrence', '')}:{services.clock.now():%Y-%m-%d}"
     try:
         at = services.checkins.snooze(
             team_id=turn.team_id, checkin_id=checkin_id, actor_id=turn.user_id, token=token
@@ -156,11 +136,11 @@ def snooze(turn: Turn) -> Rendered | None:
     except CheckinRefused as error:
         return _refused(turn, error)
     tz = services.promises.tz_of(turn.team_id, turn.user_id)
-    return _answer(turn, checkin_cards.snoozed(at, tz))
+    return in_place(turn.data, checkin_cards.snoozed(at, tz))
 
 
 def stop(turn: Turn) -> Rendered | None:
-    checkin_id = _checkin_id(turn)
+    checkin_id = turn.number("checkin_id")
     if checkin_id is None:
         return None
     try:
@@ -169,4 +149,4 @@ def stop(turn: Turn) -> Rendered | None:
         )
     except CheckinRefused as error:
         return _refused(turn, error)
-    return _answer(turn, checkin_cards.stopped(stopped, turn.names))
+    return in_place(turn.data, checkin_cards.stopped(stopped, turn.names))

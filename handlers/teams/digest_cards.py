@@ -73,3 +73,10 @@ def _numbered(node: Any, number: int) -> Any:
         data[IN_DIGEST] = True
         copy["data"] = data
     return copy
+
+
+def in_place(data: dict[str, Any], rendered: Rendered) -> Rendered:
+    """The card in the pressed card's place; in a digest, the words only (its other items stay)."""
+    if data.get(IN_DIGEST):
+        return Rendered(summary=rendered.summary, card={})
+    return rendered

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Literal
 
 from bot.services.hours import zone_of
 from bot.services.kudos import KudosRefused, KudosRequest
@@ -27,7 +27,7 @@ from bot.services.promises import (
 from handlers.teams import cards, promise_cards
 from handlers.teams.agent import Turn
 from handlers.teams.cards import Rendered
-from handlers.teams.digest_cards import IN_DIGEST
+from handlers.teams.digest_cards import in_place
 from handlers.teams.said import values
 
 _LEADING_CONTACT = re.compile(r'^\s*["“”]([^"“”]{1,200})["“”]\s*')
@@ -77,41 +77,23 @@ def promise(turn: Turn) -> Rendered | None:
 # ---------------------------------------------------------------- the buttons
 
 
-def _data(turn: Turn) -> dict[str, Any]:
-    return turn.value if isinstance(turn.value, dict) else {}
-
-
-def _promise_id(turn: Turn) -> int | None:
-    try:
-        return int(_data(turn).get("promise_id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def _answer(turn: Turn, rendered: Rendered) -> Rendered:
-    """The card in the pressed card's place; in a digest, the words only (its other items stay)."""
-    if _data(turn).get(IN_DIGEST):
-        return Rendered(summary=rendered.summary, card={})
-    return rendered
-
-
 def _tz(turn: Turn) -> str:
     return turn.services.promises.tz_of(turn.team_id, turn.user_id)
 
 
 def _stands(turn: Turn, promise: PromiseView) -> Rendered:
     """How a promise stands now (a button pressed on a card that is out of date)."""
-    return _answer(turn, promise_cards.closed_reminder(promise, _tz(turn), turn.names))
+    return in_place(turn.data, promise_cards.closed_reminder(promise, _tz(turn), turn.names))
 
 
 def _refused(turn: Turn, error: PromiseRefused) -> Rendered:
     if isinstance(error, PromiseClosed):
         return _stands(turn, error.promise)
-    return _answer(turn, promise_cards.refusal(error, turn.names))
+    return in_place(turn.data, promise_cards.refusal(error, turn.names))
 
 
 def done(turn: Turn) -> Rendered | None:
-    promise_id = _promise_id(turn)
+    promise_id = turn.number("promise_id")
     if promise_id is None:
         return None
     try:
@@ -124,7 +106,7 @@ def done(turn: Turn) -> Rendered | None:
 
 
 def _snooze(turn: Turn, until: Literal["hour", "morning"]) -> Rendered | None:
-    promise_id = _promise_id(turn)
+    promise_id = turn.number("promise_id")
     if promise_id is None:
         return None
     services = turn.services
@@ -137,7 +119,7 @@ def _snooze(turn: Turn, until: Literal["hour", "morning"]) -> Rendered | None:
         )
     except PromiseRefused as error:
         return _refused(turn, error)
-    return _answer(turn, promise_cards.snoozed(at, _tz(turn)))
+    return in_place(turn.data, promise_cards.snoozed(at, _tz(turn)))
 
 
 def snooze_hour(turn: Turn) -> Rendered | None:
@@ -150,10 +132,10 @@ def snooze_morning(turn: Turn) -> Rendered | None:
 
 def new_eta(turn: Turn) -> Rendered | None:
     """Save on the new-ETA form: its date and time, read in the zone the form showed them in."""
-    promise_id = _promise_id(turn)
+    promise_id = turn.number("promise_id")
     if promise_id is None:
         return None
-    services, data = turn.services, _data(turn)
+    services, data = turn.services, turn.data
     slot = str(data.get("slot") or "")
     tz = str(data.get("tz") or "") or _tz(turn)
     picked = picked_time(data.get(promise_cards.ETA_DATE + slot), data.get(promise_cards.ETA_TIME + slot), tz)
@@ -172,7 +154,7 @@ def new_eta(turn: Turn) -> Rendered | None:
         return _form_error(turn, current, tz, words, promise_cards.NEW_ETA)
     except PromiseRefused as error:
         return _refused(turn, error)
-    return _answer(turn, promise_cards.closed_reminder(updated, tz, turn.names))
+    return in_place(turn.data, promise_cards.closed_reminder(updated, tz, turn.names))
 
 
 def picked_time(day: object, clock: object, tz: str) -> datetime | None:
@@ -188,10 +170,10 @@ def picked_time(day: object, clock: object, tz: str) -> datetime | None:
 
 def cancel(turn: Turn) -> Rendered | None:
     """Cancel on the cancel form, with its optional note for the people waiting."""
-    promise_id = _promise_id(turn)
+    promise_id = turn.number("promise_id")
     if promise_id is None:
         return None
-    services, data = turn.services, _data(turn)
+    services, data = turn.services, turn.data
     note = data.get(promise_cards.NOTE + str(data.get("slot") or ""))
     try:
         cancelled = services.promises.cancel(
@@ -210,16 +192,16 @@ def cancel(turn: Turn) -> Rendered | None:
 
 
 def _form_error(turn: Turn, promise: PromiseView, tz: str, words: str, form: str) -> Rendered:
-    return _answer(turn, promise_cards.form_error(promise, tz, turn.names, words, form=form))
+    return in_place(turn.data, promise_cards.form_error(promise, tz, turn.names, words, form=form))
 
 
 def say_thanks(turn: Turn) -> Rendered | None:
     """Send on the thank-you form: kudos to the person who kept the promise, where it was made (or in
     the kudos channel), once per promise and person."""
-    promise_id = _promise_id(turn)
+    promise_id = turn.number("promise_id")
     if promise_id is None:
         return None
-    services, data = turn.services, _data(turn)
+    services, data = turn.services, turn.data
     try:
         kept = services.promises.get(team_id=turn.team_id, promise_id=promise_id)
     except PromiseRefused as error:
@@ -240,5 +222,5 @@ def say_thanks(turn: Turn) -> Rendered | None:
     try:
         services.kudos.give(request)
     except KudosRefused as error:
-        return _answer(turn, cards.refusal(error, turn.names))
-    return _answer(turn, promise_cards.thanks_sent(kept, turn.names))
+        return in_place(turn.data, cards.refusal(error, turn.names))
+    return in_place(turn.data, promise_cards.thanks_sent(kept, turn.names))
