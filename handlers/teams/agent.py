@@ -134,7 +134,7 @@ class ExtraMileAgent(ActivityHandler):
         self._services.deliver_soon()
         if rendered is None:
             return InvokeResponse(status=200, body=_card_message("Done."))
-        if rendered.keep_card or not rendered.card:
+        if rendered.keep_card:
             # Words only: the pressed card stays as it is (a digest, whose other items are still to do).
             return InvokeResponse(status=200, body=_card_message(rendered.summary))
         return InvokeResponse(

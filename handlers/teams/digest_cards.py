@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.services.delivery import Digest
@@ -78,5 +79,5 @@ def _numbered(node: Any, number: int) -> Any:
 def in_place(data: dict[str, Any], rendered: Rendered) -> Rendered:
     """The card in the pressed card's place; in a digest, the words only (its other items stay)."""
     if data.get(IN_DIGEST):
-        return Rendered(summary=rendered.summary, card={})
+        return replace(rendered, keep_card=True)
     return rendered
