@@ -7,6 +7,8 @@ name looked up is checked."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 import time
 import urllib.error
@@ -124,7 +126,22 @@ def test_a_garbage_token_is_401_at_once_without_asking_anyone(
 def test_a_huge_body_without_a_token_is_refused_before_it_is_read(secured: TeamsHarness) -> None:
     activity = _kudos_activity(secured)
     activity["text"] += "x" * 2_000_000
-    assert secured.post(activity).status == 401
+    body = json.dumps(activity).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", int(secured.url.rsplit(":", 1)[1]), timeout=30)
+    connection.putrequest("POST", "/api/messages")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders()
+    try:
+        connection.send(body)
+        status: int | None = connection.getresponse().status
+    except (BrokenPipeError, ConnectionResetError):
+        # The server answered and hung up while the body was still on its way, which is the point;
+        # whether the client still gets to read that answer depends on the sockets' buffers.
+        status = None
+    finally:
+        connection.close()
+    assert status in (401, None)
     assert stored(secured) == NOTHING
 
 
