@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DIGEST, Attention, Folded, Held, Outbound
 from bot.services.people import PeopleService
+from bot.services.platforms import is_person
 from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
 
@@ -36,7 +37,7 @@ class Attentive:
     def route(self, message: Outbound, attention: Attention, owner: str) -> Held | Folded | None:
         """Held until the person is back, folded into their digest (written now, with the digest's
         row), or None: send it now."""
-        if attention == "now" or not _is_person(message.recipient_id):
+        if attention == "now" or not is_person(message.recipient_id):
             return None
         now = self._clock.now()
         schedule = self._people.schedule(message.team_id, message.recipient_id)
@@ -84,8 +85,3 @@ class Attentive:
             if not outbox_store.fold(session, row_id=message.id, owner=owner, digest_key=digest_key):
                 return None  # not ours any more (the lease ran out): whoever has it decides
         return Folded(digest_key=digest_key)
-
-
-def _is_person(recipient_id: str) -> bool:
-    """A person (Slack's U…/W…, Teams' 29:…), not a channel: only people have hours and digests."""
-    return recipient_id[:1] in ("U", "W") or recipient_id.startswith("29:")

@@ -24,6 +24,12 @@ def teams_workspace(tenant_id: str) -> str:
     return TEAMS_PREFIX + tenant_id
 
 
+def is_person(recipient_id: str) -> bool:
+    """A person (Slack's U…/W…, Teams' 29:…), not a channel or chat: only people have working hours
+    and digests."""
+    return recipient_id[:1] in ("U", "W") or recipient_id.startswith("29:")
+
+
 def tenant_of(team_id: str) -> str:
     """The tenant id of a Teams workspace id."""
     return team_id.removeprefix(TEAMS_PREFIX)
