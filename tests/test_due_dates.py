@@ -106,3 +106,10 @@ def test_split_due(text: str, what: str, at: datetime) -> None:
 def test_split_due_without_a_date() -> None:
     with pytest.raises(UnparseableDueDate):
         split_due("send the pricing deck", now=WED_1500_UTC, tz="Europe/London")
+
+
+@pytest.mark.parametrize("tz", ["America", "Etc", "x" * 300, "Nowhere/Else"])
+def test_a_zone_that_is_no_zone_reads_as_utc(tz: str) -> None:
+    # "America" is a directory of zones and a long name no file: neither may raise.
+    due = parse_due("tomorrow 10am", now=WED_1500_UTC, tz=tz)
+    assert due.at == datetime(2026, 11, 19, 10, 0, tzinfo=UTC)

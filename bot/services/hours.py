@@ -85,5 +85,6 @@ class Schedule:
 def zone_of(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: "America" names a directory of zones, and a very long name is too long for a file.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
