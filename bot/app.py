@@ -23,6 +23,7 @@ from bot.services.due_dates import warm_up as warm_up_due_dates
 from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
+from bot.services.offers import OfferService
 from bot.services.people import PeopleService
 from bot.services.platforms import PlatformDirectory, PlatformMessenger, PlatformSender
 from bot.services.ports import DeliveryError
@@ -105,14 +106,21 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         attention=Attentive(sessions=sessions, clock=clock, people=people),
         observer=metrics,
     )
+    platform_messenger = PlatformMessenger(
+        {"slack": messenger, **({"teams": teams.messenger} if teams else {})}
+    )
     kudos = KudosService(
+        sessions=sessions, clock=clock, people=people, workspaces=workspaces, messenger=platform_messenger
+    )
+    promises = PromiseService(sessions=sessions, clock=clock, people=people)
+    offers = OfferService(
         sessions=sessions,
         clock=clock,
         people=people,
         workspaces=workspaces,
-        messenger=PlatformMessenger({"slack": messenger, **({"teams": teams.messenger} if teams else {})}),
+        messenger=platform_messenger,
+        promises=promises,
     )
-    promises = PromiseService(sessions=sessions, clock=clock, people=people)
     checkins = CheckinService(sessions=sessions, clock=clock, people=people)
     welcomes = WelcomeService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
     celebrations = CelebrationService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
@@ -133,12 +141,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     )
     exports = ExportService(sessions=sessions, clock=clock, administration=administration)
     # Every kind of outbox row and its composer, planner or work, registered here and only here.
-    for service in (kudos, promises, checkins, welcomes, celebrations, recaps, exports):
+    for service in (kudos, promises, offers, checkins, welcomes, celebrations, recaps, exports):
         service.register(delivery)
     warm_up_due_dates()
     services = SlackServices(
         kudos=kudos,
         promises=promises,
+        offers=offers,
         checkins=checkins,
         welcomes=welcomes,
         celebrations=celebrations,

@@ -126,6 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="may a recap name whose promises are overdue (default no)",
     )
     workspace.add_argument(
+        "--spot-promises",
+        choices=["on", "off"],
+        help='offer people, privately, to track promises they write in chat ("I\'ll send it by Friday"); off by default',
+    )
+    workspace.add_argument(
         "--admins",
         help="comma-separated user ids (Slack U..., Teams 29:...) who are ExtraMile admins ('' for none)",
     )
@@ -459,6 +464,8 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     if args.recap_names is not None:
         changes["recap_names"] = args.recap_names == "yes"
+    if args.spot_promises is not None:
+        changes["spot_promises"] = args.spot_promises == "on"
     if args.admins is not None:
         changes["admin_ids"] = [user.strip() for user in args.admins.split(",") if user.strip()]
     if changes:

@@ -14,6 +14,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
+from bot.services.offers import OfferService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
@@ -27,6 +28,7 @@ from bot.workers import WorkPool
 class Services:
     kudos: KudosService
     promises: PromiseService
+    offers: OfferService
     checkins: CheckinService
     welcomes: WelcomeService
     celebrations: CelebrationService

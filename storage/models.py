@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -52,6 +64,8 @@ class Workspace(Base):
     admin_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # When the workspace removed ExtraMile (uninstalled it, or revoked its token); None while installed.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Offer to track "I'll get back to you by Friday" as a promise, privately to its author (off by default).
+    spot_promises: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class PersonSettings(Base):
@@ -69,6 +83,8 @@ class PersonSettings(Base):
     # Messages to them wait until the morning after this day.
     away_until: Mapped[date | None] = mapped_column(Date)
     digest: Mapped[bool] = mapped_column(default=False)
+    # False after "Don't ask me": no more offers to track what they write as a promise.
+    promise_offers: Mapped[bool] = mapped_column(default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -60,6 +60,7 @@ def save_settings(
     work_end: time,
     away_until: date | None,
     digest: bool,
+    promise_offers: bool,
     at: datetime,
 ) -> None:
     values = {
@@ -70,6 +71,7 @@ def save_settings(
         "work_end": work_end,
         "away_until": away_until,
         "digest": digest,
+        "promise_offers": promise_offers,
         "updated_at": at,
     }
     upserts.upsert(

@@ -29,6 +29,7 @@ SETTINGS = (
     "recaps",
     "recap_names",
     "admin_ids",
+    "spot_promises",
 )
 
 

@@ -13,12 +13,23 @@ from slack_bolt import BoltRequest, BoltResponse
 from bot.app import ExtraMile
 from bot.services.celebrations import SharedDates
 from bot.services.checkins import CheckinNotice, CheckinView, MadeCheckin
+from bot.services.due_dates import Due
 from bot.services.home import HomeView
+from bot.services.offers import PromiseOffer
 from bot.services.people import Preferences
+from bot.services.ports import PrivateReply
 from bot.services.promises import MadePromise, PromiseNotice, PromiseView
 from bot.services.welcomes import WelcomeNotice
 from bot.services.workspaces import WorkspaceSettings
-from handlers.slack import admin_blocks, blocks, checkin_blocks, home_blocks, people_blocks, promise_blocks
+from handlers.slack import (
+    admin_blocks,
+    blocks,
+    checkin_blocks,
+    home_blocks,
+    offer_blocks,
+    people_blocks,
+    promise_blocks,
+)
 from handlers.slack.manifest import build_manifest, manifest_yaml
 from tests.conftest import Harness, payload
 
@@ -152,6 +163,23 @@ def _every_action_id() -> set[str]:
             )
         )
         for stage in ("dm", "channel", "wave", "channel_welcome")
+    ]
+    rendered += [
+        offer_blocks.offer(
+            PromiseOffer(
+                team_id="T0001",
+                author_id="U0GIVER",
+                channel_id="C0GENERAL",
+                message_ts="1.2",
+                promisee_ids=people,
+                title="send the deck",
+                due=Due(at=promise.due_at, date_only=False),
+                author_tz="UTC",
+                link=None,
+                reply=PrivateReply(user_id="U0GIVER", channel_id="C0GENERAL"),
+            )
+        )
+        for people in ((), ("U0ANA",))
     ]
     rendered.append(("", home_blocks.home(_sample_home(promise, checkin))["blocks"]))
     found: set[str] = set()

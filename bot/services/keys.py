@@ -127,3 +127,14 @@ def digest(user_id: str, day: str) -> str:
 def export(user_id: str, token: str) -> str:
     """One export per request (`token`: the platform's id for it)."""
     return f"export:{user_id}:{token}"
+
+
+def promise_offer(channel_id: str, message_ts: str) -> str:
+    """The one offer to track a message as a promise: at most one per message, however often it arrives."""
+    return f"offer:{channel_id}:{message_ts}"
+
+
+def promise_from_offer(channel_id: str, message_ts: str, promiser_id: str) -> str:
+    """The promise an offer became (a promise's own dedupe key, not an outbox key): once per message and
+    author, whether tracked in one click or through the form."""
+    return f"offer:{channel_id}:{message_ts}:{promiser_id}"

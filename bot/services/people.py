@@ -32,6 +32,8 @@ class Preferences(BaseModel):
     away_until: date | None = None
     # Reminders that can wait come as one DM at the start of the working day.
     digest: bool = False
+    # Offers to track what they write as a promise (where the workspace turned promise spotting on).
+    promise_offers: bool = True
 
     @field_validator("work_days")
     @classmethod
@@ -66,6 +68,7 @@ def preferences_in(session: Session, *, team_id: str, user_id: str) -> Preferenc
         work_end=row.work_end,
         away_until=row.away_until,
         digest=row.digest,
+        promise_offers=row.promise_offers,
     )
 
 
@@ -131,6 +134,12 @@ class PeopleService:
         except DeliveryError:
             return "UTC"
 
+    def known_tz(self, team_id: str, user_id: str) -> str | None:
+        """The zone cached for this person, without asking the platform (None when never seen)."""
+        with unit_of_work(self._sessions) as session:
+            person = people_store.get(session, team_id=team_id, user_id=user_id)
+            return person.tz if person is not None else None
+
     def preferences(self, team_id: str, user_id: str) -> Preferences:
         def read() -> Preferences:
             with unit_of_work(self._sessions) as session:
@@ -152,6 +161,7 @@ class PeopleService:
                 work_end=preferences.work_end,
                 away_until=preferences.away_until,
                 digest=preferences.digest,
+                promise_offers=preferences.promise_offers,
                 at=self._clock.now(),
             )
         self._preferences.forget((team_id, user_id))

@@ -107,3 +107,9 @@ class PlatformMessenger:
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None:
         messenger = self._messengers.get(platform_of(team_id))
         return messenger.permalink(team_id, channel_id, ts) if messenger is not None else None
+
+    def message_text(self, team_id: str, channel_id: str, ts: str, *, thread_ts: str | None) -> str | None:
+        messenger = self._messengers.get(platform_of(team_id))
+        if messenger is None:
+            return None
+        return messenger.message_text(team_id, channel_id, ts, thread_ts=thread_ts)

@@ -76,6 +76,8 @@ class PrivateReply(BaseModel):
     reply_url: str | None = None
     reply_url_until: datetime | None = None
     channel_id: str | None = None
+    # Ephemeral in this thread of `channel_id` (an answer to a message written in a thread).
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,8 @@ class Directory(Protocol):
 
 class Messenger(Protocol):
     def permalink(self, team_id: str, channel_id: str, ts: str) -> str | None: ...
+
+    def message_text(self, team_id: str, channel_id: str, ts: str, *, thread_ts: str | None) -> str | None:
+        """What a person's message says now (read again, never kept); None when it is gone or cannot
+        be read there."""
+        ...

@@ -58,6 +58,8 @@ class PromiseRequest(BaseModel):
     text: CleanText | None = None
     what: CleanText = ""
     due_at: datetime | None = None
+    # With `due_at`: the day matters, not the hour (reminded in the morning of that day).
+    date_only: bool = False
     channel_id: str | None = None
     origin_ts: str | None = None
     context_link: str | None = None
@@ -295,7 +297,7 @@ class PromiseService:
                 raise BadDueDate(_past(request.due_at), tz)
             if request.due_at - now > MAX_AHEAD:
                 raise BadDueDate(TooFarAhead(request.due_at.isoformat()), tz)
-            due = Due(at=request.due_at, date_only=False)
+            due = Due(at=request.due_at, date_only=request.date_only)
         else:
             text = (request.text or "").strip()
             if not text:

@@ -76,6 +76,8 @@ class WorkspaceSettings(BaseModel):
     recaps: dict[ChannelId, RecapSchedule] = Field(default_factory=dict)
     recap_names: bool = False
     admin_ids: tuple[UserId, ...] = ()
+    # Offer to track "I'll get back to you by Friday" as a promise, privately to its author.
+    spot_promises: bool = False
 
     @property
     def zone(self) -> str:

@@ -129,6 +129,7 @@ def settings_from(view: dict[str, Any], current: WorkspaceSettings) -> dict[str,
         },
         "recap_names": ticked(admin_blocks.RECAP_NAMES),
         "admin_ids": chosen_many(admin_blocks.ADMINS, "selected_users"),
+        "spot_promises": ticked(admin_blocks.SPOT_PROMISES),
     }
 
 

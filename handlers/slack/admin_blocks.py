@@ -53,6 +53,7 @@ RECAP_HOUR = "admin_recap_hour"
 RECAP_SCOPE = "admin_recap_scope"
 RECAP_NAMES = "admin_recap_names"
 ADMINS = "admin_admins"
+SPOT_PROMISES = "admin_spot_promises"
 ACTION = "value"
 BLOCK_FOR_FIELD = {
     "kudos_channel_id": KUDOS_CHANNEL,
@@ -73,6 +74,7 @@ BLOCK_FOR_FIELD = {
     "recaps": RECAP_CHANNELS,
     "recap_names": RECAP_NAMES,
     "admin_ids": ADMINS,
+    "spot_promises": SPOT_PROMISES,
 }
 
 
@@ -103,10 +105,11 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
     scopes = [_option("members", "The channel's members"), _option("workspace", "The whole workspace")]
     schedule = next(iter(settings.recaps.values()), RecapSchedule())
     greeting = next(iter(settings.channel_welcomes.values()), "")
-    guests, heads_up, names = (
+    guests, heads_up, names, spot = (
         _yes("Welcome guests too"),
         _yes("DM the channel's members the day before"),
         _yes("Name whose promises are overdue (a count only, otherwise)"),
+        _yes('Offer to track them ("I\'ll send it by Friday") as promises'),
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text="Changes apply to everyone in this workspace at once.")),
@@ -272,6 +275,15 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
             CheckboxesElement(
                 action_id=ACTION, options=[names], initial_options=[names] if settings.recap_names else None
             ),
+        ),
+        HeaderBlock(text=PlainTextObject(text="Promises")),
+        _input(
+            SPOT_PROMISES,
+            "Promises written in chat",
+            CheckboxesElement(
+                action_id=ACTION, options=[spot], initial_options=[spot] if settings.spot_promises else None
+            ),
+            hint='Only the author sees the offer, and anyone can say "Don\'t ask me". Message text is read to decide, never kept.',
         ),
         DividerBlock(),
         _input(

@@ -408,21 +408,39 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ workspace setup
 
-    def add_message(self, channel_id: str, user_id: str, text: str, *, ts: str | None = None) -> str:
-        """A message a person wrote (not the bot), so reactions and shortcuts have something to point at."""
+    def add_message(
+        self, channel_id: str, user_id: str, text: str, *, ts: str | None = None, thread_ts: str | None = None
+    ) -> str:
+        """A message a person wrote (not the bot), so reactions and shortcuts have something to point at;
+        with `thread_ts`, a reply in that thread."""
         with self._lock:
             ts = ts or self._next_ts()
-            self._messages.setdefault(channel_id, []).append(
-                {
-                    "type": "message",
-                    "user": user_id,
-                    "text": text,
-                    "ts": ts,
-                    "team": self.team_id,
-                    "blocks": [],
-                }
-            )
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": user_id,
+                "text": text,
+                "ts": ts,
+                "team": self.team_id,
+                "blocks": [],
+            }
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            self._messages.setdefault(channel_id, []).append(message)
             return ts
+
+    def edit_message(self, channel_id: str, ts: str, text: str) -> None:
+        """A person changed what their message says."""
+        with self._lock:
+            message = self._find_message(channel_id, ts)
+            assert message is not None, f"no message {ts} in {channel_id}"
+            message["text"] = text
+            message["edited"] = {"user": message["user"], "ts": self._next_ts()}
+
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        with self._lock:
+            message = self._find_message(channel_id, ts)
+            assert message is not None, f"no message {ts} in {channel_id}"
+            self._messages[channel_id].remove(message)
 
     def add_user(
         self,
@@ -1001,7 +1019,9 @@ class FakeSlack:
         newest_first = [
             m
             for m in reversed(self._messages.get(channel_id, []))
-            if float(m["ts"]) >= float(oldest) and m.get("thread_ts", m["ts"]) == m["ts"]
+            if float(m["ts"]) >= float(oldest)
+            and self._before_latest(m, params)
+            and m.get("thread_ts", m["ts"]) == m["ts"]
         ]
         return self._page(newest_first, params)
 
@@ -1016,11 +1036,23 @@ class FakeSlack:
         thread = [
             m
             for m in self._messages.get(channel_id, [])
-            if (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts) and float(m["ts"]) >= float(oldest)
+            if (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)
+            and float(m["ts"]) >= float(oldest)
+            and self._before_latest(m, params)
         ]
         if not thread and self._find_message(channel_id, thread_ts) is None:
             return _err("thread_not_found")
         return self._page(thread, params)
+
+    @staticmethod
+    def _before_latest(message: dict[str, Any], params: dict[str, Any]) -> bool:
+        """Slack's `latest` bound: up to it, and including it only with `inclusive`."""
+        latest = _str_param(params, "latest")
+        if not latest:
+            return True
+        if _truthy(params.get("inclusive", False)):
+            return float(message["ts"]) <= float(latest)
+        return float(message["ts"]) < float(latest)
 
     def _page(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> _Reply:
         """One page of `messages` (`limit`, `cursor`), as Slack pages: `next_cursor` until the end."""

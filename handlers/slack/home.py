@@ -71,6 +71,11 @@ def on_preferences_submit(
     mode = (picked(home_blocks.DIGEST_BLOCK, home_blocks.DIGEST_ACTION).get("selected_option") or {}).get(
         "value"
     )
+    offers = any(
+        isinstance(option, dict) and option.get("value") == home_blocks.OFFERS_ON
+        for option in picked(home_blocks.OFFERS_BLOCK, home_blocks.OFFERS_ACTION).get("selected_options")
+        or []
+    )
     if not days:
         errors[home_blocks.DAYS_BLOCK] = "Pick at least one day you work."
     if start is None:
@@ -87,7 +92,12 @@ def on_preferences_submit(
         return
     try:
         preferences = Preferences(
-            work_days=tuple(days), work_start=start, work_end=end, away_until=away, digest=mode == "digest"
+            work_days=tuple(days),
+            work_start=start,
+            work_end=end,
+            away_until=away,
+            digest=mode == "digest",
+            promise_offers=offers,
         )
     except ValidationError:
         ack(

@@ -39,6 +39,8 @@ START_BLOCK, START_ACTION = "preferences_start", "start"
 END_BLOCK, END_ACTION = "preferences_end", "end"
 AWAY_BLOCK, AWAY_ACTION = "preferences_away", "away"
 DIGEST_BLOCK, DIGEST_ACTION = "preferences_digest", "digest"
+OFFERS_BLOCK, OFFERS_ACTION = "preferences_offers", "offers"
+OFFERS_ON = "on"
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Slack shows at most 100 blocks on a Home: each list is kept short.
 SHOWN = 8
@@ -81,6 +83,8 @@ def preferences_summary(preferences: Preferences) -> str:
         if preferences.digest
         else "*Reminders:* as they come"
     )
+    if not preferences.promise_offers:
+        lines.append("*Offers to track promises you write:* off")
     return "\n".join(lines)
 
 
@@ -155,6 +159,9 @@ def preferences_modal(preferences: Preferences) -> dict[str, Any]:
         Option(value="as_they_come", text="As they come"),
         Option(value="digest", text="One digest at the start of my day"),
     ]
+    offers = Option(
+        value=OFFERS_ON, text='Offer to track them ("I\'ll send it by Friday") as promises, privately'
+    )
     return View(
         type="modal",
         callback_id=PREFERENCES_MODAL,
@@ -197,10 +204,22 @@ def preferences_modal(preferences: Preferences) -> dict[str, Any]:
                     initial_option=modes[1 if preferences.digest else 0],
                 ),
             ),
+            InputBlock(
+                block_id=OFFERS_BLOCK,
+                label="Promises you write in chat",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=OFFERS_ACTION,
+                    options=[offers],
+                    initial_options=[offers] if preferences.promise_offers else None,
+                ),
+            ),
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text="A reminder for a time you picked yourself always comes at that time."
+                        text="A reminder for a time you picked yourself always comes at that time. "
+                        "Offers to track a promise are shown only to you, and only where your workspace "
+                        "turned them on."
                     )
                 ]
             ),

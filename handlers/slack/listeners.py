@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.services.ports import DeliveryError
-from handlers.slack import admin, blocks, checkins, home, kudos, people, promises, recaps
+from handlers.slack import admin, blocks, checkins, home, kudos, messages, people, promises, recaps
 from handlers.slack.container import CONTEXT_KEY, SlackServices
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ def register(app: App, services: SlackServices) -> None:
 
     app.use(log_request)
     app.use(inject_services)
+    # First: the other listeners of `message` events (deletions, and the rest) must not take new messages.
+    messages.register(app)
     kudos.register(app)
     promises.register(app)
     checkins.register(app)

@@ -77,9 +77,11 @@ BOT_EVENTS = [
     "reaction_removed",
     # Each person's Home tab, published when they open it.
     "app_home_opened",
-    # Channel messages are subscribed to only to see deletions (a deleted message loses its reaction kudos).
+    # Messages in channels the bot is in, and in its DMs: a deleted message loses its reaction kudos, and
+    # where a workspace turned promise spotting on, a promise just written is offered to its author.
     "message.channels",
     "message.groups",
+    "message.im",
     # The workspace removed the app, or revoked its token: nothing more is sent there.
     "app_uninstalled",
     "tokens_revoked",
@@ -90,11 +92,12 @@ BOT_SCOPES = [
     "users:read",
     "usergroups:read",
     "reactions:read",
+    # Reading a message again when its promise offer is shown (never kept), and finding a reminder that
+    # a crashed sender already posted (tagged with its outbox id).
     "channels:history",
     "groups:history",
-    "im:write",
-    # Finding a reminder that a crashed sender already posted (tagged with its outbox id).
     "im:history",
+    "im:write",
     # Channels that greet people who join them, and where celebrations are posted.
     "channels:read",
     "groups:read",

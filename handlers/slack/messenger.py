@@ -24,6 +24,12 @@ def delivery_error(error: SlackApiError) -> DeliveryError:
     return DeliveryError(str(reason or f"http_{response.status_code}"))
 
 
+# The message, its thread or its channel is not there (any more) for the bot to read.
+GONE_MESSAGE_REASONS = frozenset(
+    {"message_not_found", "thread_not_found", "channel_not_found", "not_in_channel"}
+)
+
+
 class SlackMessenger:
     def __init__(self, clients: SlackClients) -> None:
         self._clients = clients
@@ -40,6 +46,26 @@ class SlackMessenger:
         data = self._call(team_id, "chat_getPermalink", channel=channel_id, message_ts=ts)
         link = data.get("permalink")
         return str(link) if link else None
+
+    def message_text(self, team_id: str, channel_id: str, ts: str, *, thread_ts: str | None) -> str | None:
+        """The message at `ts` as it reads now: read from the channel (or its thread), never kept."""
+        bounds: dict[str, Any] = {"oldest": ts, "latest": ts, "inclusive": True, "limit": 1}
+        try:
+            if thread_ts and thread_ts != ts:
+                data = self._call(
+                    team_id, "conversations_replies", channel=channel_id, ts=thread_ts, **bounds
+                )
+            else:
+                data = self._call(team_id, "conversations_history", channel=channel_id, **bounds)
+        except DeliveryError as error:
+            if error.reason in GONE_MESSAGE_REASONS:
+                return None
+            raise
+        for message in data.get("messages") or []:
+            if isinstance(message, dict) and message.get("ts") == ts:
+                text = message.get("text")
+                return text if isinstance(text, str) else None
+        return None
 
     def ephemeral(self, team_id: str, channel_id: str, user_id: str, rendered: blocks.Rendered) -> None:
         text, block_list = rendered

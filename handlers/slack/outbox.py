@@ -23,11 +23,12 @@ from bot.services.checkins import CheckinNotice
 from bot.services.delivery import Digest, Outbound
 from bot.services.exports import ExportFiles
 from bot.services.kudos import KudosPost, KudosReply, KudosView
+from bot.services.offers import PromiseOffer
 from bot.services.ports import UNVERIFIED, DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
 from bot.services.recaps import RecapChart, RecapPost
 from bot.services.welcomes import WelcomeNotice
-from handlers.slack import blocks, checkin_blocks, people_blocks, promise_blocks, recap_blocks
+from handlers.slack import blocks, checkin_blocks, offer_blocks, people_blocks, promise_blocks, recap_blocks
 from handlers.slack.blocks import Rendered
 from handlers.slack.clients import SlackClients
 from handlers.slack.messenger import delivery_error
@@ -72,6 +73,7 @@ RENDERERS: dict[type, Callable[[Any], Rendered]] = {
     KudosView: blocks.kudos_recipient_dm,
     KudosReply: blocks.kudos_reply,
     PromiseNotice: promise_blocks.notice,
+    PromiseOffer: offer_blocks.offer,
     CheckinNotice: checkin_blocks.notice,
     WelcomeNotice: people_blocks.welcome,
     CelebrationPost: people_blocks.celebration_post,
@@ -220,7 +222,11 @@ class SlackOutboxSender:
             response_dm = client.chat_postMessage(channel=reply.user_id, text=text, blocks=block_list)
             return PostedMessage(channel_id=str(response_dm["channel"]), ts=str(response_dm["ts"]))
         sent = client.chat_postEphemeral(
-            channel=str(reply.channel_id), user=reply.user_id, text=text, blocks=block_list
+            channel=str(reply.channel_id),
+            user=reply.user_id,
+            text=text,
+            blocks=block_list,
+            thread_ts=reply.thread_ts,
         )
         return PostedMessage(channel_id=str(reply.channel_id), ts=str(sent["message_ts"]))
 

@@ -83,3 +83,8 @@ def addressed(text: str, *, many: bool = True) -> Addressed:
     return Addressed(
         user_ids=tuple(dict.fromkeys(user_ids)), contact_name=contact, rest=mrkdwn.plain(rest).strip()
     )
+
+
+def mentioned_user_ids(text: str) -> tuple[str, ...]:
+    """The people a message @mentions, in order, each once."""
+    return tuple(dict.fromkeys(_USER.findall(text)))

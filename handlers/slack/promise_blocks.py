@@ -370,7 +370,13 @@ def promise_modal(
     channel_id: str | None,
     message_ts: str | None,
     initial: datetime,
+    initial_user_ids: tuple[str, ...] = (),
+    initial_what: str | None = None,
+    from_offer: bool = False,
 ) -> dict[str, Any]:
+    """The promise form; `from_offer`: filled in from an offer to track a message (one promise per
+    message, however often it is sent)."""
+    people = list(initial_user_ids) or ([author_id] if author_id else [])
     blocks: list[Block] = []
     if context_link:
         blocks.append(
@@ -382,7 +388,7 @@ def promise_modal(
             label="Who are you getting back to?",
             element=UserMultiSelectElement(
                 action_id=PROMISEES_ACTION,
-                initial_users=[author_id] if author_id else None,
+                initial_users=people[:10] or None,
                 max_selected_items=10,
             ),
         ),
@@ -390,7 +396,10 @@ def promise_modal(
             block_id=WHAT_BLOCK,
             label="About what?",
             element=PlainTextInputElement(
-                action_id=WHAT_ACTION, max_length=500, placeholder="the pricing deck"
+                action_id=WHAT_ACTION,
+                max_length=500,
+                placeholder="the pricing deck",
+                initial_value=initial_what[:500] if initial_what else None,
             ),
         ),
         InputBlock(
@@ -406,7 +415,12 @@ def promise_modal(
         submit="Promise",
         close="Cancel",
         private_metadata=json.dumps(
-            {"channel_id": channel_id, "message_ts": message_ts, "context_link": context_link}
+            {
+                "channel_id": channel_id,
+                "message_ts": message_ts,
+                "context_link": context_link,
+                **({"offer": True} if from_offer else {}),
+            }
         ),
         blocks=blocks,
     ).to_dict()

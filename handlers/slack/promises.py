@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from bot.services import keys
 from bot.services.ports import DeliveryError
 from bot.services.promises import PromiseRefused, PromiseRequest, PromiseView
 from handlers.slack import blocks, parse, promise_blocks
@@ -231,10 +232,16 @@ def on_promise_modal_submit(
     if picked is None:
         ack(response_action="errors", errors={promise_blocks.DUE_BLOCK: "Pick a date and a time."})
         return
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    channel_id, message_ts = metadata.get("channel_id"), metadata.get("message_ts")
+    # Filled in from an offer: one promise per message, whether tracked in one click or here.
+    from_offer = bool(metadata.get("offer")) and isinstance(channel_id, str) and isinstance(message_ts, str)
     request = PromiseRequest(
-        team_id=body["team"]["id"],
-        promiser_id=body["user"]["id"],
-        dedupe_key=f"view:{view['id']}",
+        team_id=team_id,
+        promiser_id=user_id,
+        dedupe_key=keys.promise_from_offer(str(channel_id), str(message_ts), user_id)
+        if from_offer
+        else f"view:{view['id']}",
         promisee_ids=tuple(
             _state(view, promise_blocks.PROMISEES_BLOCK, promise_blocks.PROMISEES_ACTION).get(
                 "selected_users"
@@ -246,16 +253,18 @@ def on_promise_modal_submit(
         channel_id=metadata.get("channel_id"),
         origin_ts=metadata.get("message_ts"),
         context_link=metadata.get("context_link"),
-        # The form closes on submit: the confirmation, with Edit time and Cancel, comes by DM.
-        confirm=True,
+        # The form closes on submit: the confirmation, with Edit time and Cancel, takes the offer's
+        # place, or comes by DM.
+        confirm=not metadata.get("response_url"),
     )
     try:
-        services.promises.make(request)
+        made = services.promises.make(request)
     except PromiseRefused as error:
         block_id, text = promise_blocks.modal_error_block(error)
         ack(response_action="errors", errors={block_id: text})
         return
     ack()
+    _reply_to(metadata, promise_blocks.confirmation(made))
     services.deliver_soon()
 
 

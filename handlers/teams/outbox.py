@@ -197,3 +197,7 @@ class TeamsMessenger:
             f"https://teams.microsoft.com/l/message/{quote(channel_id, safe='')}/{quote(ts, safe='')}"
             f"?tenantId={quote(tenant_of(team_id), safe='')}"
         )
+
+    def message_text(self, team_id: str, channel_id: str, ts: str, *, thread_ts: str | None) -> str | None:
+        """A bot cannot read a Teams message again without Microsoft Graph: promise spotting is Slack's."""
+        return None

@@ -37,6 +37,7 @@ def form_state(**overrides: Any) -> dict[str, Any]:
         "admin_recap_scope": {"type": "radio_buttons", "selected_option": {"value": "members"}},
         "admin_recap_names": {"type": "checkboxes", "selected_options": []},
         "admin_admins": {"type": "multi_users_select", "selected_users": []},
+        "admin_spot_promises": {"type": "checkboxes", "selected_options": []},
     }
     for block_id, value in overrides.items():
         fields[block_id] = {**fields[block_id], **value}
@@ -94,6 +95,7 @@ def test_an_admin_changes_every_setting_from_the_home(harness: Harness) -> None:
             admin_recap_hour={"selected_option": {"value": "16"}},
             admin_recap_scope={"selected_option": {"value": "workspace"}},
             admin_admins={"selected_users": [ANA]},
+            admin_spot_promises={"selected_options": [{"value": "yes"}]},
         ),
         view_id="VADMIN1",
         user_id=ADMIN,
@@ -101,6 +103,7 @@ def test_an_admin_changes_every_setting_from_the_home(harness: Harness) -> None:
 
     assert reply is None
     settings = h.app.services.workspaces.get(TEAM)
+    assert settings.spot_promises is True
     assert (settings.kudos_channel_id, settings.kudos_emoji, settings.daily_allowance) == (
         "C0KUDOS",
         "partyparrot",

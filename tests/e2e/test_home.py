@@ -144,6 +144,8 @@ def test_my_settings_are_changed_from_the_home(harness: Harness) -> None:
             "preferences_digest": {
                 "digest": {"type": "radio_buttons", "selected_option": {"value": "digest"}}
             },
+            # Offers to track promises written in chat: left unticked.
+            "preferences_offers": {"offers": {"type": "checkboxes", "selected_options": []}},
         },
         view_id="VPREFS2",
     )
@@ -155,10 +157,12 @@ def test_my_settings_are_changed_from_the_home(harness: Harness) -> None:
         work_end=time(16, 30),
         away_until=date(2026, 11, 27),
         digest=True,
+        promise_offers=False,
     )
     shown = texts(latest_home(h)["blocks"])
     assert "*Working days:* Monday, Tuesday, Wednesday, Thursday, 08:30 to 16:30 (your time)" in shown
     assert "*Away until:* Fri 27 November" in shown and "one digest at the start of your day" in shown
+    assert "*Offers to track promises you write:* off" in shown
 
 
 def test_editing_dates_from_the_home_shows_them_at_once(harness: Harness) -> None:
