@@ -29,6 +29,7 @@ from bot.services.platforms import PlatformDirectory, PlatformMessenger, Platfor
 from bot.services.ports import DeliveryError
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
+from bot.services.questions import QuestionService
 from bot.services.recaps import RecapService
 from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
@@ -121,6 +122,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
         messenger=platform_messenger,
         promises=promises,
     )
+    questions = QuestionService(
+        sessions=sessions,
+        clock=clock,
+        people=people,
+        workspaces=workspaces,
+        messenger=platform_messenger,
+        promises=promises,
+    )
     checkins = CheckinService(sessions=sessions, clock=clock, people=people)
     welcomes = WelcomeService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
     celebrations = CelebrationService(sessions=sessions, clock=clock, people=people, workspaces=workspaces)
@@ -141,13 +150,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     )
     exports = ExportService(sessions=sessions, clock=clock, administration=administration)
     # Every kind of outbox row and its composer, planner or work, registered here and only here.
-    for service in (kudos, promises, offers, checkins, welcomes, celebrations, recaps, exports):
+    for service in (kudos, promises, offers, questions, checkins, welcomes, celebrations, recaps, exports):
         service.register(delivery)
     warm_up_due_dates()
     services = SlackServices(
         kudos=kudos,
         promises=promises,
         offers=offers,
+        questions=questions,
         checkins=checkins,
         welcomes=welcomes,
         celebrations=celebrations,

@@ -131,6 +131,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='offer people, privately, to track promises they write in chat ("I\'ll send it by Friday"); off by default',
     )
     workspace.add_argument(
+        "--question-nudges",
+        choices=["on", "off"],
+        help="nudge people, privately, about questions they were @mentioned in and left unanswered; off by default",
+    )
+    workspace.add_argument(
+        "--question-wait-hours",
+        type=int,
+        help="working hours (of the person asked) before a question nudge, 1 to 40 (default 4)",
+    )
+    workspace.add_argument(
+        "--question-daily-cap",
+        type=int,
+        help="question nudges a person gets a day at most, 1 to 20 (default 3)",
+    )
+    workspace.add_argument(
         "--admins",
         help="comma-separated user ids (Slack U..., Teams 29:...) who are ExtraMile admins ('' for none)",
     )
@@ -466,6 +481,12 @@ def _workspace(settings: Settings, args: argparse.Namespace) -> int:
         changes["recap_names"] = args.recap_names == "yes"
     if args.spot_promises is not None:
         changes["spot_promises"] = args.spot_promises == "on"
+    if args.question_nudges is not None:
+        changes["question_nudges"] = args.question_nudges == "on"
+    if args.question_wait_hours is not None:
+        changes["question_wait_hours"] = args.question_wait_hours
+    if args.question_daily_cap is not None:
+        changes["question_daily_cap"] = args.question_daily_cap
     if args.admins is not None:
         changes["admin_ids"] = [user.strip() for user in args.admins.split(",") if user.strip()]
     if changes:

@@ -18,6 +18,7 @@ from bot.services.offers import OfferService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.promises import PromiseService
+from bot.services.questions import QuestionService
 from bot.services.recaps import RecapService
 from bot.services.welcomes import WelcomeService
 from bot.services.workspaces import WorkspaceService
@@ -29,6 +30,7 @@ class Services:
     kudos: KudosService
     promises: PromiseService
     offers: OfferService
+    questions: QuestionService
     checkins: CheckinService
     welcomes: WelcomeService
     celebrations: CelebrationService

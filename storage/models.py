@@ -66,6 +66,11 @@ class Workspace(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Offer to track "I'll get back to you by Friday" as a promise, privately to its author (off by default).
     spot_promises: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Nudge people about questions they were @mentioned in and left unanswered (off by default): after
+    # this many of their own working hours, at most this many nudges a person a day.
+    question_nudges: Mapped[bool] = mapped_column(default=False, server_default=false())
+    question_wait_hours: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    question_daily_cap: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
 
 class PersonSettings(Base):
@@ -353,3 +358,45 @@ class TeamsConversation(Base):
     team_ref: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Question(Base):
+    """A question that @mentions someone in a channel the bot is in, kept so that person can be nudged
+    once if it stays unanswered: where it is and who asked, never what it says.
+
+    One row per person asked. `thread_ts` is the thread a reply would go in (the question's own ts at the
+    top of a channel). `nudge_after` is the earliest the nudge may be planned."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "message_ts", "asked_id", name="uq_question_asked"),
+        Index("ix_question_due", "status", "nudge_after"),
+        Index("ix_question_thread", "team_id", "channel_id", "thread_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(255))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    message_ts: Mapped[str] = mapped_column(String(255))
+    thread_ts: Mapped[str] = mapped_column(String(255))
+    asker_id: Mapped[str] = mapped_column(String(255))
+    asked_id: Mapped[str] = mapped_column(String(255))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    nudge_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    # open, nudged; answered, on_it, dismissed, gone (deleted), dropped (never a moment to nudge).
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The promise "I'm on it" made.
+    promise_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class QuestionNudgeCount(Base):
+    """How many question nudges a person was sent on one of their local days: counted in the same
+    statement that allows one more, so the daily cap holds on any number of replicas."""
+
+    __tablename__ = "question_nudge_count"
+
+    team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)

@@ -30,6 +30,9 @@ SETTINGS = (
     "recap_names",
     "admin_ids",
     "spot_promises",
+    "question_nudges",
+    "question_wait_hours",
+    "question_daily_cap",
 )
 
 

@@ -148,6 +148,21 @@ def test_workspace_settings_from_the_command_line(tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
     )
+    switches = extramile(
+        "workspace",
+        TEAM,
+        "--spot-promises",
+        "on",
+        "--question-nudges",
+        "on",
+        "--question-wait-hours",
+        "6",
+        "--question-daily-cap",
+        "2",
+        env=env,
+        cwd=tmp_path,
+    )
+    too_many = extramile("workspace", TEAM, "--question-daily-cap", "50", env=env, cwd=tmp_path)
     bad = extramile("workspace", TEAM, "--allowance", "-1", env=env, cwd=tmp_path)
     not_a_channel = extramile("workspace", TEAM, "--kudos-channel", "C" + "1" * 40, env=env, cwd=tmp_path)
     shown = extramile("workspace", TEAM, env=env, cwd=tmp_path)
@@ -160,6 +175,15 @@ def test_workspace_settings_from_the_command_line(tmp_path: Path) -> None:
     assert "kudos_channel_id: C0KUDOS" in shown.stdout
     assert "kudos_values: ('ownership', 'craft')" in shown.stdout
     assert "daily_allowance: 3" in shown.stdout
+    assert switches.returncode == 0, switches.stderr
+    assert too_many.returncode == 2 and "question_daily_cap" in too_many.stderr
+    for line in (
+        "spot_promises: True",
+        "question_nudges: True",
+        "question_wait_hours: 6",
+        "question_daily_cap: 2",
+    ):
+        assert line in shown.stdout
 
 
 def test_manifest_prints_yaml(tmp_path: Path) -> None:

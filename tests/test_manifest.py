@@ -19,6 +19,7 @@ from bot.services.offers import PromiseOffer
 from bot.services.people import Preferences
 from bot.services.ports import PrivateReply
 from bot.services.promises import MadePromise, PromiseNotice, PromiseView
+from bot.services.questions import QuestionNudge
 from bot.services.welcomes import WelcomeNotice
 from bot.services.workspaces import WorkspaceSettings
 from handlers.slack import (
@@ -29,6 +30,7 @@ from handlers.slack import (
     offer_blocks,
     people_blocks,
     promise_blocks,
+    question_blocks,
 )
 from handlers.slack.manifest import build_manifest, manifest_yaml
 from tests.conftest import Harness, payload
@@ -181,6 +183,23 @@ def _every_action_id() -> set[str]:
         )
         for people in ((), ("U0ANA",))
     ]
+    rendered.append(
+        question_blocks.nudge(
+            QuestionNudge(
+                question_id=1,
+                team_id="T0001",
+                channel_id="C0GENERAL",
+                asked_id="U0GIVER",
+                asker_id="U0ANA",
+                asked_at=promise.due_at,
+                text="can you look?",
+                link="https://acme.slack.com/archives/C0GENERAL/p1",
+                reply_by=promise.due_at,
+                reader_tz="UTC",
+                sent_at=promise.due_at,
+            )
+        )
+    )
     rendered.append(("", home_blocks.home(_sample_home(promise, checkin))["blocks"]))
     found: set[str] = set()
     for _, block_list in rendered:

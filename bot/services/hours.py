@@ -32,6 +32,21 @@ class WorkingHours:
                 return opens.astimezone(UTC)
         raise ValueError("no working day in a week")  # pragma: no cover - weekdays is never empty
 
+    def after_working(self, start: datetime, duration: timedelta, tz: str) -> datetime:
+        """The moment `duration` of working time has passed since `start` (UTC): only the hours inside
+        working days count, so "4 working hours" asked on Friday at 17:00 ends on Monday at 12:00."""
+        zone = zone_of(tz)
+        left = duration
+        at = self.next_open(start, tz)
+        for _ in range(800):  # at most about a hundred working weeks of duration
+            local = at.astimezone(zone)
+            closes = datetime.combine(local.date(), self.end, zone)
+            if closes - local >= left:
+                return (local + left).astimezone(UTC)
+            left -= closes - local
+            at = self.next_open(closes, tz)
+        raise ValueError("too long a duration")  # pragma: no cover - callers ask for hours
+
     def next_morning(self, after: datetime, tz: str) -> datetime:
         """The start of the first working day strictly after the local day of `after` (UTC)."""
         zone = zone_of(tz)
@@ -71,6 +86,14 @@ class Schedule:
     def next_morning(self, after: datetime) -> datetime:
         """The start of their first working day after the local day of `after`."""
         return self.hours.next_morning(after, self.tz)
+
+    def after_working(self, start: datetime, duration: timedelta) -> datetime:
+        """When `duration` of their working time has passed since `start`."""
+        return self.hours.after_working(start, duration, self.tz)
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether `at` falls in their working hours (an absence aside)."""
+        return self.hours.next_open(at, self.tz) == at.astimezone(UTC)
 
     def is_away(self, at: datetime) -> bool:
         back = self.back_at()

@@ -138,3 +138,22 @@ def promise_from_offer(channel_id: str, message_ts: str, promiser_id: str) -> st
     """The promise an offer became (a promise's own dedupe key, not an outbox key): once per message and
     author, whether tracked in one click or through the form."""
     return f"offer:{channel_id}:{message_ts}:{promiser_id}"
+
+
+def question(question_id: int) -> str:
+    return f"question:{question_id}:"
+
+
+def question_nudge(question_id: int) -> str:
+    """The one nudge about a question left unanswered."""
+    return f"{question(question_id)}nudge"
+
+
+def question_heard(question_id: int) -> str:
+    """In the question's thread: "I'm on it", said once."""
+    return f"{question(question_id)}heard"
+
+
+def promise_from_question(question_id: int) -> str:
+    """The promise "I'm on it" made (a promise's own dedupe key, not an outbox key)."""
+    return f"question:{question_id}"

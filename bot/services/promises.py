@@ -65,6 +65,8 @@ class PromiseRequest(BaseModel):
     context_link: str | None = None
     # The promiser is sent a confirmation (a form has no reply of its own to carry it).
     confirm: bool = False
+    # The people waiting are told by DM; False when the caller tells them another way.
+    tell_promisees: bool = True
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ class PromiseService:
                 )
                 return MadePromise(promise=_view(_require(again)), promiser_tz=promiser_tz, duplicate=True)
             view = _view(promise)
-            for user_id, schedule in promisees.items():
+            for user_id, schedule in promisees.items() if request.tell_promisees else ():
                 self._enqueue(
                     session, view, "heard", user_id, schedule.next_open(now), key=f"heard:{user_id}"
                 )

@@ -78,6 +78,11 @@ class WorkspaceSettings(BaseModel):
     admin_ids: tuple[UserId, ...] = ()
     # Offer to track "I'll get back to you by Friday" as a promise, privately to its author.
     spot_promises: bool = False
+    # Nudge people about questions they were @mentioned in and left unanswered: after this many of their
+    # own working hours, at most this many a person a day.
+    question_nudges: bool = False
+    question_wait_hours: int = Field(default=4, ge=1, le=40)
+    question_daily_cap: int = Field(default=3, ge=1, le=20)
 
     @property
     def zone(self) -> str:

@@ -130,6 +130,9 @@ def settings_from(view: dict[str, Any], current: WorkspaceSettings) -> dict[str,
         "recap_names": ticked(admin_blocks.RECAP_NAMES),
         "admin_ids": chosen_many(admin_blocks.ADMINS, "selected_users"),
         "spot_promises": ticked(admin_blocks.SPOT_PROMISES),
+        "question_nudges": ticked(admin_blocks.QUESTION_NUDGES),
+        "question_wait_hours": number(text(admin_blocks.QUESTION_WAIT), 4),
+        "question_daily_cap": number(text(admin_blocks.QUESTION_CAP), 3),
     }
 
 

@@ -54,6 +54,9 @@ RECAP_SCOPE = "admin_recap_scope"
 RECAP_NAMES = "admin_recap_names"
 ADMINS = "admin_admins"
 SPOT_PROMISES = "admin_spot_promises"
+QUESTION_NUDGES = "admin_question_nudges"
+QUESTION_WAIT = "admin_question_wait"
+QUESTION_CAP = "admin_question_cap"
 ACTION = "value"
 BLOCK_FOR_FIELD = {
     "kudos_channel_id": KUDOS_CHANNEL,
@@ -75,6 +78,9 @@ BLOCK_FOR_FIELD = {
     "recap_names": RECAP_NAMES,
     "admin_ids": ADMINS,
     "spot_promises": SPOT_PROMISES,
+    "question_nudges": QUESTION_NUDGES,
+    "question_wait_hours": QUESTION_WAIT,
+    "question_daily_cap": QUESTION_CAP,
 }
 
 
@@ -105,11 +111,12 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
     scopes = [_option("members", "The channel's members"), _option("workspace", "The whole workspace")]
     schedule = next(iter(settings.recaps.values()), RecapSchedule())
     greeting = next(iter(settings.channel_welcomes.values()), "")
-    guests, heads_up, names, spot = (
+    guests, heads_up, names, spot, nudges = (
         _yes("Welcome guests too"),
         _yes("DM the channel's members the day before"),
         _yes("Name whose promises are overdue (a count only, otherwise)"),
         _yes('Offer to track them ("I\'ll send it by Friday") as promises'),
+        _yes("Nudge the person @mentioned, once, privately"),
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text="Changes apply to everyone in this workspace at once.")),
@@ -284,6 +291,40 @@ def settings_modal(settings: WorkspaceSettings) -> dict[str, Any]:
                 action_id=ACTION, options=[spot], initial_options=[spot] if settings.spot_promises else None
             ),
             hint='Only the author sees the offer, and anyone can say "Don\'t ask me". Message text is read to decide, never kept.',
+        ),
+        _input(
+            QUESTION_NUDGES,
+            "Questions left unanswered",
+            CheckboxesElement(
+                action_id=ACTION,
+                options=[nudges],
+                initial_options=[nudges] if settings.question_nudges else None,
+            ),
+            hint="Only the person asked sees the nudge. Where a question is and who asked are kept, never its words.",
+        ),
+        _input(
+            QUESTION_WAIT,
+            "Nudge after this many of their working hours",
+            NumberInputElement(
+                action_id=ACTION,
+                is_decimal_allowed=False,
+                min_value="1",
+                max_value="40",
+                initial_value=str(settings.question_wait_hours),
+            ),
+            optional=False,
+        ),
+        _input(
+            QUESTION_CAP,
+            "At most this many question nudges a person a day",
+            NumberInputElement(
+                action_id=ACTION,
+                is_decimal_allowed=False,
+                min_value="1",
+                max_value="20",
+                initial_value=str(settings.question_daily_cap),
+            ),
+            optional=False,
         ),
         DividerBlock(),
         _input(

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.services.kudos import KudosRefused, KudosRequest, Period, reply_to
 from bot.services.ports import DeliveryError, PrivateReply
-from handlers.slack import blocks, parse
+from handlers.slack import blocks, messages, parse
 from handlers.slack.container import services_of
 from handlers.slack.events import deliver_now, recorded
 from handlers.slack.replies import ack_with
@@ -215,9 +215,13 @@ def register(app: App) -> None:
     app.command("/kudos")(kudos_command)
     app.view_submission(blocks.KUDOS_MODAL)(kudos_modal_submit)
     app.message_shortcut(blocks.GIVE_KUDOS_SHORTCUT)(give_kudos_shortcut)
-    app.event("reaction_added", middleware=[recorded(record_reaction_added)])(deliver_now)
+    # A reaction, or a deletion, may also settle a question kept to nudge about (handlers.slack.messages).
+    app.event(
+        "reaction_added", middleware=[recorded(record_reaction_added), recorded(messages.record_reaction)]
+    )(deliver_now)
     app.event("reaction_removed", middleware=[recorded(record_reaction_removed)])(deliver_now)
     app.event(
-        {"type": "message", "subtype": "message_deleted"}, middleware=[recorded(record_message_deleted)]
+        {"type": "message", "subtype": "message_deleted"},
+        middleware=[recorded(record_message_deleted), recorded(messages.record_deletion)],
     )(deliver_now)
     app.event("message")(on_other_message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -17,7 +17,8 @@ from slack_sdk import WebClient
 
 from bot.services.offers import ChatMessage
 from bot.services.promises import PromiseRefused
-from handlers.slack import offer_blocks, parse, promise_blocks
+from bot.services.questions import QuestionRefused
+from handlers.slack import offer_blocks, parse, promise_blocks, question_blocks
 from handlers.slack.container import services_of
 from handlers.slack.events import deliver_now, recorded
 from handlers.slack.replies import replace_with
@@ -26,20 +27,53 @@ log = logging.getLogger(__name__)
 
 # Where the bot reads messages (the manifest's message events): public and private channels, its own DMs.
 READ_IN = frozenset({"channel", "group", "im"})
+# Where questions are kept to nudge about: channels, not DMs with the bot.
+IN_CHANNELS = frozenset({"channel", "group"})
 OFFERED = "extramile_offer_recorded"
+ASKED = "extramile_question_recorded"
 
 
 def record_message(event: dict[str, Any], context: BoltContext) -> None:
-    """Before the ack: a message that reads as a promise gets its offer recorded (its words are not)."""
+    """Before the ack: a message that reads as a promise gets its offer recorded, a question that
+    @mentions people is kept to nudge them, a reply in a thread answers the questions there (the words
+    are never kept)."""
     message = chat_message(event, team_id=context.team_id or "", bot_user_id=context.bot_user_id)
-    if message is not None and services_of(context).offers.notice(message):
+    if message is None:
+        return
+    services = services_of(context)
+    if services.questions.notice(message, in_channel=event.get("channel_type", "channel") in IN_CHANNELS):
+        context[ASKED] = (message.team_id, message.mentioned_ids)
+    if services.offers.notice(message):
         context[OFFERED] = True
 
 
+def record_reaction(event: dict[str, Any], context: BoltContext) -> None:
+    """Before the ack: a reaction to a question by the person asked answers it."""
+    item = event.get("item") or {}
+    user_id, channel_id, ts = event.get("user"), item.get("channel"), item.get("ts")
+    if item.get("type") != "message" or not all(isinstance(v, str) and v for v in (user_id, channel_id, ts)):
+        return
+    services_of(context).questions.reacted(
+        team_id=context.team_id or "", channel_id=str(channel_id), message_ts=str(ts), user_id=str(user_id)
+    )
+
+
+def record_deletion(event: dict[str, Any], context: BoltContext) -> None:
+    """Before the ack: a deleted question is nudged about no more."""
+    deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    if isinstance(deleted_ts, str) and isinstance(event.get("channel"), str):
+        services_of(context).questions.deleted(
+            team_id=context.team_id or "", channel_id=event["channel"], message_ts=deleted_ts
+        )
+
+
 def after_message(context: BoltContext) -> None:
-    """After the ack: an offer just recorded is shown now (most messages record nothing, and cost nothing)."""
+    """After the ack: an offer just recorded is shown now, and the people a question asked are looked up
+    (most messages record nothing, and cost nothing here)."""
     if context.get(OFFERED):
         deliver_now(context)
+    if asked := context.get(ASKED):
+        services_of(context).questions.get_to_know(*asked)
 
 
 def chat_message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None) -> ChatMessage | None:
@@ -137,6 +171,60 @@ def on_offer_stop(ack: Ack, body: dict[str, Any], context: BoltContext, respond:
     replace_with(respond, offer_blocks.stopped())
 
 
+def on_question_on_it(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    services = services_of(context)
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    question_id, _, seconds = str(action.get("value") or "").partition(":")
+    try:
+        reply_by = datetime.fromtimestamp(int(seconds), UTC)
+        done = services.questions.on_it(
+            team_id=team_id, question_id=int(question_id), actor_id=user_id, reply_by=reply_by
+        )
+    except (ValueError, OverflowError, OSError):
+        ack()
+        return  # not a button of ours
+    except QuestionRefused as error:
+        ack()
+        replace_with(respond, question_blocks.refusal(error))
+        return
+    except PromiseRefused as error:
+        ack()
+        replace_with(respond, promise_blocks.refusal(error))
+        return
+    ack()  # the promise and the word in the thread are recorded
+    promise = done.promise.promise
+    replace_with(
+        respond, question_blocks.on_it(done.reply_by, done.promise.promiser_tz, promise.promisee_ids[0])
+    )
+    services.deliver_soon()
+
+
+def on_question_dismiss(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    try:
+        question_id = int(action.get("value") or "")
+        services_of(context).questions.dismiss(
+            team_id=body["team"]["id"], question_id=question_id, actor_id=body["user"]["id"]
+        )
+    except ValueError:
+        ack()
+        return
+    except QuestionRefused as error:
+        ack()
+        replace_with(respond, question_blocks.refusal(error))
+        return
+    ack()
+    replace_with(respond, question_blocks.dismissed())
+
+
+def on_question_open(ack: Ack) -> None:
+    """A link button: Slack opens the question itself; there is nothing to record."""
+    ack()
+
+
 def register(app: App) -> None:
     """Before any other listener of `message` events: Bolt runs the first one that matches."""
     app.event(
@@ -146,3 +234,6 @@ def register(app: App) -> None:
     app.action(offer_blocks.CHANGE)(on_offer_change)
     app.action(offer_blocks.NOT_NOW)(on_offer_not_now)
     app.action(offer_blocks.STOP)(on_offer_stop)
+    app.action(question_blocks.ON_IT)(on_question_on_it)
+    app.action(question_blocks.DISMISS)(on_question_dismiss)
+    app.action(question_blocks.OPEN)(on_question_open)

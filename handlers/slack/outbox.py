@@ -26,9 +26,18 @@ from bot.services.kudos import KudosPost, KudosReply, KudosView
 from bot.services.offers import PromiseOffer
 from bot.services.ports import UNVERIFIED, DeliveryError, PostedMessage, PrivateReply, Withdrawal
 from bot.services.promises import PromiseNotice
+from bot.services.questions import QuestionHeard, QuestionNudge
 from bot.services.recaps import RecapChart, RecapPost
 from bot.services.welcomes import WelcomeNotice
-from handlers.slack import blocks, checkin_blocks, offer_blocks, people_blocks, promise_blocks, recap_blocks
+from handlers.slack import (
+    blocks,
+    checkin_blocks,
+    offer_blocks,
+    people_blocks,
+    promise_blocks,
+    question_blocks,
+    recap_blocks,
+)
 from handlers.slack.blocks import Rendered
 from handlers.slack.clients import SlackClients
 from handlers.slack.messenger import delivery_error
@@ -74,6 +83,8 @@ RENDERERS: dict[type, Callable[[Any], Rendered]] = {
     KudosReply: blocks.kudos_reply,
     PromiseNotice: promise_blocks.notice,
     PromiseOffer: offer_blocks.offer,
+    QuestionNudge: question_blocks.nudge,
+    QuestionHeard: question_blocks.heard,
     CheckinNotice: checkin_blocks.notice,
     WelcomeNotice: people_blocks.welcome,
     CelebrationPost: people_blocks.celebration_post,

@@ -38,6 +38,9 @@ def form_state(**overrides: Any) -> dict[str, Any]:
         "admin_recap_names": {"type": "checkboxes", "selected_options": []},
         "admin_admins": {"type": "multi_users_select", "selected_users": []},
         "admin_spot_promises": {"type": "checkboxes", "selected_options": []},
+        "admin_question_nudges": {"type": "checkboxes", "selected_options": []},
+        "admin_question_wait": {"type": "number_input", "value": "4"},
+        "admin_question_cap": {"type": "number_input", "value": "3"},
     }
     for block_id, value in overrides.items():
         fields[block_id] = {**fields[block_id], **value}
@@ -96,6 +99,9 @@ def test_an_admin_changes_every_setting_from_the_home(harness: Harness) -> None:
             admin_recap_scope={"selected_option": {"value": "workspace"}},
             admin_admins={"selected_users": [ANA]},
             admin_spot_promises={"selected_options": [{"value": "yes"}]},
+            admin_question_nudges={"selected_options": [{"value": "yes"}]},
+            admin_question_wait={"value": "6"},
+            admin_question_cap={"value": "2"},
         ),
         view_id="VADMIN1",
         user_id=ADMIN,
@@ -104,6 +110,11 @@ def test_an_admin_changes_every_setting_from_the_home(harness: Harness) -> None:
     assert reply is None
     settings = h.app.services.workspaces.get(TEAM)
     assert settings.spot_promises is True
+    assert (settings.question_nudges, settings.question_wait_hours, settings.question_daily_cap) == (
+        True,
+        6,
+        2,
+    )
     assert (settings.kudos_channel_id, settings.kudos_emoji, settings.daily_allowance) == (
         "C0KUDOS",
         "partyparrot",

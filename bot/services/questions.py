@@ -1,0 +1,406 @@
+"""Never leave anyone waiting: a question that @mentions someone and stays unanswered for a few of their
+own working hours gets them one private nudge, with "I'm on it: reply by …" and Dismiss.
+
+What is kept: where the question is (channel, ts, thread) and who asked whom, never its words; the nudge
+reads the question again from the platform when it is sent (a deleted question gets no nudge).
+
+A reply in the thread, or a reaction to the question, by the person asked answers it. At most one nudge
+per question (its status moves once), at most the workspace's cap a person a day (counted in the same
+transaction as the nudge), only in the person's working hours, never to the one who asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.services import keys
+from bot.services.delivery import DeliveryService, Outbound
+from bot.services.offers import ChatMessage, sent_at
+from bot.services.people import PeopleService, schedule_in
+from bot.services.ports import DeliveryError, Messenger
+from bot.services.promises import MadePromise, PromiseRequest, PromiseService
+from bot.services.workspaces import WorkspaceService, WorkspaceSettings
+from storage import outbox as outbox_store
+from storage import people as people_store
+from storage import questions as question_store
+from storage import workspaces as workspace_store
+from storage.db import SessionFactory, unit_of_work
+
+log = logging.getLogger(__name__)
+
+NUDGE = "question.nudge"
+HEARD = "question.heard"
+# A question asked longer ago than this, never nudged (a cap every day, a long absence), is let go.
+GIVE_UP_AFTER = timedelta(days=3)
+# "I'm on it" promises a reply within this much of the person's working time.
+REPLY_WITHIN = timedelta(hours=2)
+PLAN_BATCH = 200
+# Asked directly: a question mark, or a sentence that opens like a question ("can you…", "any news…").
+_QUESTION_MARK = re.compile(r"\?")
+_ASKS = re.compile(
+    r"^(?:can|could|would|will|do|does|did|is|are|was|were|have|has|should|shall|may|any|what|when|where"
+    r"|who|whom|whose|which|why|how)\b",
+    re.IGNORECASE,
+)
+_MARKUP = re.compile(r"<[^<>]*>|```.*?```|`[^`]*`", re.DOTALL)
+_QUOTED_LINE = re.compile(r"^\s*(?:>|&gt;).*$", re.MULTILINE)
+
+
+def is_question(text: str) -> bool:
+    """Whether a message asks something: a question mark outside code, quotes and links, or a sentence
+    opening like a question. Reading only, cheap: it runs on every message with a mention."""
+    words = _QUOTED_LINE.sub(" ", _MARKUP.sub(" ", text[:4000]))
+    if _QUESTION_MARK.search(words):
+        return True
+    return any(_ASKS.match(sentence.strip(" ,:;-")) for sentence in re.split(r"[.!\n]+", words))
+
+
+@dataclass(frozen=True)
+class QuestionNudge:
+    """The one private nudge about a question, for the person asked, in their zone."""
+
+    question_id: int
+    team_id: str
+    channel_id: str
+    asked_id: str
+    asker_id: str
+    asked_at: datetime
+    # The question's words as they read now, in the platform's own markup: shown, never kept.
+    text: str
+    link: str | None
+    reply_by: datetime
+    reader_tz: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionHeard:
+    """In the question's thread: the person asked saw it and will reply by then."""
+
+    channel_id: str
+    thread_ts: str
+    asker_id: str
+    asked_id: str
+    reply_by: datetime
+
+
+@dataclass(frozen=True)
+class OnIt:
+    promise: MadePromise
+    reply_by: datetime
+
+
+class QuestionRefused(Exception):
+    """Expected; rendered as a friendly private reply. Nothing was changed."""
+
+
+class QuestionNotYours(QuestionRefused):
+    pass
+
+
+class QuestionClosed(QuestionRefused):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class QuestionService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        clock: Clock,
+        people: PeopleService,
+        workspaces: WorkspaceService,
+        messenger: Messenger,
+        promises: PromiseService,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._people = people
+        self._workspaces = workspaces
+        self._messenger = messenger
+        self._promises = promises
+
+    def register(self, delivery: DeliveryService) -> None:
+        delivery.register(NUDGE, self.compose_nudge)
+        delivery.register(HEARD, self.compose_heard)
+        delivery.add_planner(self.plan)
+
+    # ---------------------------------------------------------------- what people write
+
+    def notice(self, message: ChatMessage, *, in_channel: bool) -> int:
+        """Before the ack, database only: a question that @mentions people in a channel is kept (one row
+        per person asked); a message in a thread answers the questions there that wait on its author.
+        How many questions were recorded."""
+        written_at = sent_at(message.ts)
+        if written_at is None:
+            return 0
+        thread_ts = message.thread_ts or message.ts
+        if message.thread_ts:
+            self._answered(message.team_id, message.channel_id, message.thread_ts, message.user_id)
+        settings = self._workspaces.get(message.team_id)
+        if not (settings.question_nudges and in_channel and message.mentioned_ids):
+            return 0
+        if abs(self._clock.now() - written_at) > timedelta(minutes=5) or not is_question(message.text):
+            return 0
+        with unit_of_work(self._sessions) as session:
+            asked = [
+                user_id
+                for user_id in message.mentioned_ids
+                if user_id != message.user_id and not _known_bot(session, message.team_id, user_id)
+            ]
+            return question_store.record(
+                session,
+                team_id=message.team_id,
+                channel_id=message.channel_id,
+                message_ts=message.ts,
+                thread_ts=thread_ts,
+                asker_id=message.user_id,
+                asked_ids=asked,
+                asked_at=written_at,
+                # The earliest a nudge could be due; the planner works out their own working hours.
+                nudge_after=written_at + timedelta(hours=settings.question_wait_hours),
+            )
+
+    def get_to_know(self, team_id: str, user_ids: tuple[str, ...]) -> None:
+        """After the ack: the people asked, looked up once, so their nudge follows their own zone."""
+        for user_id in user_ids:
+            try:
+                self._people.get(team_id, user_id)
+            except DeliveryError as error:
+                log.info("could not look up %s for a question nudge: %s", user_id, error.reason)
+
+    def _answered(self, team_id: str, channel_id: str, thread_ts: str, user_id: str) -> None:
+        with unit_of_work(self._sessions) as session:
+            question_store.answered_in_thread(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                user_id=user_id,
+                at=self._clock.now(),
+            )
+
+    def reacted(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str) -> None:
+        with unit_of_work(self._sessions) as session:
+            question_store.reacted(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                user_id=user_id,
+                at=self._clock.now(),
+            )
+
+    def deleted(self, *, team_id: str, channel_id: str, message_ts: str) -> None:
+        with unit_of_work(self._sessions) as session:
+            question_store.deleted(
+                session, team_id=team_id, channel_id=channel_id, message_ts=message_ts, at=self._clock.now()
+            )
+
+    # ---------------------------------------------------------------- the nudge
+
+    def plan(self, session: Session, now: datetime) -> int:
+        """Nudges for the questions whose wait is over, within each person's hours and daily cap."""
+        planned = 0
+        settings_of: dict[str, WorkspaceSettings] = {}
+        for question in question_store.due(session, now=now, limit=PLAN_BATCH):
+            if question.team_id not in settings_of:
+                saved = workspace_store.get(session, team_id=question.team_id) or {}
+                settings_of[question.team_id] = WorkspaceSettings.model_validate(
+                    {**saved, "team_id": question.team_id}
+                )
+            settings = settings_of[question.team_id]
+            if not settings.question_nudges or now - question.asked_at > GIVE_UP_AFTER:
+                question_store.move(
+                    session,
+                    team_id=question.team_id,
+                    question_id=question.id,
+                    from_=(question_store.OPEN,),
+                    to=question_store.DROPPED,
+                    at=now,
+                )
+                continue
+            schedule = schedule_in(session, team_id=question.team_id, user_id=question.asked_id)
+            due_at = schedule.after_working(question.asked_at, timedelta(hours=settings.question_wait_hours))
+            if due_at > now:
+                question_store.wait_until(session, question_id=question.id, at=due_at)
+                continue
+            if not schedule.is_open(now) or schedule.is_away(now):
+                question_store.wait_until(
+                    session, question_id=question.id, at=schedule.back_and_working(now + timedelta(seconds=1))
+                )
+                continue
+            if not question_store.move(
+                session,
+                team_id=question.team_id,
+                question_id=question.id,
+                from_=(question_store.OPEN,),
+                to=question_store.NUDGED,
+                at=None,
+            ):
+                continue  # another replica nudged it
+            day = now.astimezone(schedule.zone).date()
+            if not question_store.take_nudge(
+                session,
+                team_id=question.team_id,
+                user_id=question.asked_id,
+                day=day,
+                cap=settings.question_daily_cap,
+            ):
+                # Enough for today: back to waiting, for their next working morning.
+                question_store.move(
+                    session,
+                    team_id=question.team_id,
+                    question_id=question.id,
+                    from_=(question_store.NUDGED,),
+                    to=question_store.OPEN,
+                    at=None,
+                )
+                question_store.wait_until(session, question_id=question.id, at=schedule.next_morning(now))
+                continue
+            outbox_store.enqueue(
+                session,
+                team_id=question.team_id,
+                dedupe_key=keys.question_nudge(question.id),
+                kind=NUDGE,
+                recipient_id=question.asked_id,
+                payload={"question_id": question.id},
+                deliver_after=now,
+                created_at=now,
+                # Not sent by the end of their working day: dropped rather than landing at night.
+                expires_at=datetime.combine(day, schedule.hours.end, schedule.zone).astimezone(UTC),
+            )
+            planned += 1
+        return planned
+
+    def compose_nudge(self, message: Outbound) -> QuestionNudge | None:
+        """As of now: none for a question answered, dismissed or deleted meanwhile."""
+        question_id = int(message.payload["question_id"])
+        with unit_of_work(self._sessions) as session:
+            question = question_store.get(session, team_id=message.team_id, question_id=question_id)
+            if question is None or question.status != question_store.NUDGED:
+                return None
+            channel_id, message_ts, thread_ts = question.channel_id, question.message_ts, question.thread_ts
+            asker_id, asked_id, asked_at = question.asker_id, question.asked_id, question.asked_at
+        text = self._messenger.message_text(message.team_id, channel_id, message_ts, thread_ts=thread_ts)
+        if text is None:
+            return None
+        now = self._clock.now()
+        schedule = self._people.schedule(message.team_id, asked_id)
+        return QuestionNudge(
+            question_id=question_id,
+            team_id=message.team_id,
+            channel_id=channel_id,
+            asked_id=asked_id,
+            asker_id=asker_id,
+            asked_at=asked_at,
+            text=text,
+            link=self._link(message.team_id, channel_id, message_ts),
+            reply_by=schedule.after_working(now, REPLY_WITHIN),
+            reader_tz=schedule.tz,
+            sent_at=now,
+        )
+
+    def _link(self, team_id: str, channel_id: str, ts: str) -> str | None:
+        try:
+            return self._messenger.permalink(team_id, channel_id, ts)
+        except DeliveryError as error:
+            if error.reason == "ratelimited":
+                raise
+            return None
+
+    def compose_heard(self, message: Outbound) -> QuestionHeard:
+        payload = message.payload
+        return QuestionHeard(
+            channel_id=str(payload["channel_id"]),
+            thread_ts=str(payload["thread_ts"]),
+            asker_id=str(payload["asker_id"]),
+            asked_id=str(payload["asked_id"]),
+            reply_by=datetime.fromisoformat(str(payload["reply_by"])),
+        )
+
+    # ---------------------------------------------------------------- the buttons
+
+    def on_it(self, *, team_id: str, question_id: int, actor_id: str, reply_by: datetime) -> OnIt:
+        """ "I'm on it": a promise to the asker to reply by `reply_by`, and a word in the question's thread
+        that it was heard. Once per question, however often it is pressed. Raises QuestionRefused or
+        PromiseRefused (the time passed meanwhile, ...) with nothing changed."""
+        with unit_of_work(self._sessions) as session:
+            question = question_store.get(session, team_id=team_id, question_id=question_id)
+            if question is None or question.asked_id != actor_id:
+                raise QuestionNotYours()
+            if question.status not in (question_store.OPEN, question_store.NUDGED, question_store.ON_IT):
+                raise QuestionClosed(question.status)
+            channel_id, message_ts, thread_ts = question.channel_id, question.message_ts, question.thread_ts
+            asker_id = question.asker_id
+        asker = self._people.get(team_id, asker_id).display_name if asker_id else ""
+        made = self._promises.make(
+            PromiseRequest(
+                team_id=team_id,
+                promiser_id=actor_id,
+                dedupe_key=keys.promise_from_question(question_id),
+                promisee_ids=(asker_id,),
+                what=f"reply to {asker}'s question" if asker else "reply to their question",
+                due_at=reply_by,
+                channel_id=channel_id,
+                origin_ts=message_ts,
+                context_link=self._link(team_id, channel_id, message_ts),
+                # They are told in the question's thread, where they asked.
+                tell_promisees=False,
+            )
+        )
+        now = self._clock.now()
+        with unit_of_work(self._sessions) as session:
+            if question_store.move(
+                session,
+                team_id=team_id,
+                question_id=question_id,
+                from_=question_store.WAITING,
+                to=question_store.ON_IT,
+                at=now,
+            ):
+                question_store.set_promise(session, question_id=question_id, promise_id=made.promise.id)
+                outbox_store.enqueue(
+                    session,
+                    team_id=team_id,
+                    dedupe_key=keys.question_heard(question_id),
+                    kind=HEARD,
+                    recipient_id=channel_id,
+                    payload={
+                        "channel_id": channel_id,
+                        "thread_ts": thread_ts,
+                        "asker_id": asker_id,
+                        "asked_id": actor_id,
+                        "reply_by": made.promise.due_at.astimezone(UTC).isoformat(),
+                    },
+                    deliver_after=now,
+                    created_at=now,
+                )
+        return OnIt(promise=made, reply_by=made.promise.due_at)
+
+    def dismiss(self, *, team_id: str, question_id: int, actor_id: str) -> None:
+        with unit_of_work(self._sessions) as session:
+            question = question_store.get(session, team_id=team_id, question_id=question_id)
+            if question is None or question.asked_id != actor_id:
+                raise QuestionNotYours()
+            question_store.move(
+                session,
+                team_id=team_id,
+                question_id=question_id,
+                from_=question_store.WAITING,
+                to=question_store.DISMISSED,
+                at=self._clock.now(),
+            )
+
+
+def _known_bot(session: Session, team_id: str, user_id: str) -> bool:
+    person = people_store.get(session, team_id=team_id, user_id=user_id)
+    return person is not None and person.is_bot
