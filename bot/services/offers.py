@@ -173,7 +173,7 @@ class OfferService:
             return None
         tz = self._people.tz(team_id, author_id)
         spotted = spot_promise(text, now=written_at, tz=tz)
-        if spotted is None or spotted.due.at <= self._clock.now():
+        if spotted is None or spotted.due.at <= message.deliver_after:
             return None
         return PromiseOffer(
             team_id=team_id,

@@ -293,7 +293,8 @@ class QuestionService:
         text = self._messenger.message_text(message.team_id, channel_id, message_ts, thread_ts=thread_ts)
         if text is None:
             return None
-        now = self._clock.now()
+        # The instant of the pass sending it (`tick --at` may replay another day): the row is due then.
+        now = message.deliver_after
         schedule = self._people.schedule(message.team_id, asked_id)
         return QuestionNudge(
             question_id=question_id,

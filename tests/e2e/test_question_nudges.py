@@ -268,3 +268,33 @@ def test_away_people_are_nudged_when_back(harness: Harness) -> None:
     assert nudges(h) == []
     tick(h, at_ben(24))  # back on Friday
     assert len(nudges(h)) == 1
+
+
+def test_extramile_tick_sends_the_nudge_from_its_own_process(
+    harness: Harness, database_url: str, tmp_path: Any
+) -> None:
+    """The question comes in as a signed event; `extramile tick --at` (a separate process, as cron or an
+    operator runs it) plans and sends the nudge, once."""
+    from tests.test_cli import clean_env, extramile
+
+    h = harness
+    h.configure(question_nudges=True)
+    ask(h)
+    h.fake.add_user(BEN, "ben", real_name="Ben Berg", tz="Asia/Tokyo")
+    env = clean_env(
+        tmp_path,
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-cli",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=h.fake.url,
+    )
+
+    early = extramile("tick", "--at", at_ben(3.5).isoformat(), env=env, cwd=tmp_path)
+    first = extramile("tick", "--at", at_ben(4).isoformat(), env=env, cwd=tmp_path)
+    again = extramile("tick", "--at", at_ben(4.5).isoformat(), env=env, cwd=tmp_path)
+
+    assert (early.returncode, first.returncode, again.returncode) == (0, 0, 0), first.stderr
+    assert first.stdout.endswith("extramile: planned 1, sent 1, rescheduled 0, dead 0, cancelled 0\n")
+    [nudge] = nudges(h)
+    assert f"<@{ANA}> asked you 13 h ago" in texts(nudge["blocks"])
+    assert [q.status for q in questions(h)] == ["nudged"]
