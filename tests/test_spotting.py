@@ -4,7 +4,6 @@ two zones, titles, and text that must not make the detector raise."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.spotting import MAX_TITLE_CHARS, SpottedPromise, spot_promise
+from bot.services.spotting import MAX_CHARS, MAX_SENTENCES, MAX_TITLE_CHARS, SpottedPromise, spot_promise
 from tests.test_promise_sentences import load
 
 # A Tuesday morning in London (GMT, UTC+0 in November): every due phrase in the set lies ahead of it.
@@ -328,13 +327,15 @@ def test_a_nul_byte_is_dropped_not_fatal() -> None:
     assert spotted is not None and spotted.title == "send the notes"
 
 
-def test_a_huge_message_is_cheap() -> None:
-    text = "I'll send it by Friday but first some context. " + "lorem ipsum dolor sit amet tomorrow " * 3000
-    started = time.perf_counter()
-    _spot(text)
-    _spot("x" * 100_000)
-    _spot("I'll " * 25_000)
-    assert time.perf_counter() - started < 1.0
+def test_a_huge_message_is_read_only_so_far() -> None:
+    # Bounded work, not a timing (the benchmark measures the cost): only the first MAX_CHARS characters
+    # and MAX_SENTENCES sentences are read, so a promise past them is not seen, and walls of text pass.
+    padding = "lorem ipsum dolor sit amet tomorrow. " * (MAX_CHARS // 30)
+    assert _spot("I'll send it by Friday. " + padding) is not None
+    assert _spot(padding + "I'll send it by Friday.") is None
+    assert _spot("ok. " * (MAX_SENTENCES + 1) + "I'll send it by Friday.") is None
+    assert _spot("x" * 100_000) is None
+    assert _spot("I'll " * 25_000) is None
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
