@@ -316,3 +316,16 @@ def test_a_forged_or_garbled_track_changes_nothing(harness: Harness) -> None:
     [reply] = responses(h, "bad")
     assert "/promise @person" in reply["text"]
     assert promises(h) == []
+
+
+def test_a_promise_written_in_the_bots_dm_is_offered_there(harness: Harness) -> None:
+    h = harness
+    h.configure(spot_promises=True)
+    dm = f"D{GIVER}"
+    ts = f"{int((h.clock.now() - timedelta(seconds=3)).timestamp())}.{next(_SEQUENCE):06d}"
+    h.fake.add_message(dm, GIVER, PROMISE, ts=ts)
+    h.event(message_event(ts, PROMISE, channel=dm, channel_type="im"))
+
+    [offer] = offers(h)
+    assert (offer["channel"], offer["user"]) == (dm, GIVER)
+    assert f"Track this as a promise to <@{ANA}>" in texts(offer["blocks"])
