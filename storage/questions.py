@@ -60,14 +60,21 @@ def record(
 def answered_in_thread(
     session: Session, *, team_id: str, channel_id: str, thread_ts: str, user_id: str, at: datetime
 ) -> int:
-    """`user_id` wrote in the thread: every question there still waiting on them is answered."""
+    """`user_id` wrote in the thread: every question there that asked them is answered, for everyone it
+    asked ("can one of you…" answered by one is answered)."""
+    asked_them = select(Question.message_ts).where(
+        Question.team_id == team_id,
+        Question.channel_id == channel_id,
+        Question.thread_ts == thread_ts,
+        Question.asked_id == user_id,
+        Question.status.in_(WAITING),
+    )
     return _close(
         session,
         (
             Question.team_id == team_id,
             Question.channel_id == channel_id,
-            Question.thread_ts == thread_ts,
-            Question.asked_id == user_id,
+            Question.message_ts.in_(asked_them.scalar_subquery()),
         ),
         ANSWERED,
         at,
@@ -77,15 +84,22 @@ def answered_in_thread(
 def reacted(
     session: Session, *, team_id: str, channel_id: str, message_ts: str, user_id: str, at: datetime
 ) -> int:
-    """`user_id` reacted to the question: seen and answered, as far as a nudge is concerned."""
-    return _close(
-        session,
-        (
+    """`user_id` reacted to a question that asked them: seen and answered, for everyone it asked."""
+    asked = session.scalar(
+        select(Question.id)
+        .where(
             Question.team_id == team_id,
             Question.channel_id == channel_id,
             Question.message_ts == message_ts,
             Question.asked_id == user_id,
-        ),
+        )
+        .limit(1)
+    )
+    if asked is None:
+        return 0
+    return _close(
+        session,
+        (Question.team_id == team_id, Question.channel_id == channel_id, Question.message_ts == message_ts),
         ANSWERED,
         at,
     )
@@ -110,20 +124,63 @@ def _close(session: Session, where: tuple[object, ...], status: str, at: datetim
 
 
 def due(session: Session, *, now: datetime, limit: int) -> list[Question]:
-    """Open questions whose wait may be over, oldest first."""
+    """Open questions whose wait may be over, oldest first. Locked, skipping rows another replica's
+    planner holds (PostgreSQL; SQLite has one writer at a time)."""
     return list(
         session.scalars(
             select(Question)
             .where(Question.status == OPEN, Question.nudge_after <= now)
             .order_by(Question.nudge_after, Question.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
 
-def wait_until(session: Session, *, question_id: int, at: datetime) -> None:
+def wait_until(session: Session, *, team_id: str, question_id: int, at: datetime) -> None:
     session.execute(
-        update(Question).where(Question.id == question_id, Question.status == OPEN).values(nudge_after=at)
+        update(Question)
+        .where(Question.team_id == team_id, Question.id == question_id, Question.status == OPEN)
+        .values(nudge_after=at)
+    )
+
+
+def waiting_for(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> list[str]:
+    """The people a question still waits on."""
+    return list(
+        session.scalars(
+            select(Question.asked_id).where(
+                Question.team_id == team_id,
+                Question.channel_id == channel_id,
+                Question.message_ts == message_ts,
+                Question.status.in_(WAITING),
+            )
+        )
+    )
+
+
+def drop_for(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    asked_ids: Sequence[str],
+    at: datetime,
+) -> int:
+    """No nudge for these people about this question (they cannot read where it was asked)."""
+    if not asked_ids:
+        return 0
+    return _close(
+        session,
+        (
+            Question.team_id == team_id,
+            Question.channel_id == channel_id,
+            Question.message_ts == message_ts,
+            Question.asked_id.in_(list(asked_ids)),
+        ),
+        DROPPED,
+        at,
     )
 
 
@@ -140,8 +197,12 @@ def move(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def set_promise(session: Session, *, question_id: int, promise_id: int) -> None:
-    session.execute(update(Question).where(Question.id == question_id).values(promise_id=promise_id))
+def set_promise(session: Session, *, team_id: str, question_id: int, promise_id: int) -> None:
+    session.execute(
+        update(Question)
+        .where(Question.team_id == team_id, Question.id == question_id)
+        .values(promise_id=promise_id)
+    )
 
 
 def get(session: Session, *, team_id: str, question_id: int) -> Question | None:

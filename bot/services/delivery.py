@@ -10,6 +10,7 @@ before anything was promised, so a crash, a deploy or a replica dying loses noth
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import uuid
@@ -64,6 +65,8 @@ class Outbound:
     reclaimed: bool = False
     # When a sender first took it: if it went out before a crash, it went out after this.
     first_claimed_at: datetime | None = None
+    # The instant of the pass delivering it (`tick --at` passes run as of another time than the clock).
+    as_of: datetime | None = None
 
 
 class Composer(Protocol):
@@ -113,12 +116,17 @@ DeadHook = Callable[[Session, Outbound, DeliveryError], None]
 Task = Callable[[Outbound], None]
 
 
+# Run in the transaction that ends the row unsent, dead or cancelled (too late, nothing left to say).
+DroppedHook = Callable[[Session, Outbound], None]
+
+
 @dataclass(frozen=True)
 class _Kind:
     composer: Composer
     on_sent: SentHook | None = None
     on_dead: DeadHook | None = None
     attention: Callable[[Outbound], Attention] | None = None
+    on_dropped: DroppedHook | None = None
 
 
 class OutboxSender(Protocol):
@@ -205,11 +213,13 @@ class DeliveryService:
         on_sent: SentHook | None = None,
         on_dead: DeadHook | None = None,
         attention: Attention | Callable[[Outbound], Attention] = "now",
+        on_dropped: DroppedHook | None = None,
     ) -> None:
         """`attention`: how a message of this kind treats the person it is for (see Attention), or a
-        function deciding it row by row."""
+        function deciding it row by row. `on_dropped`: what follows when a row of this kind ends unsent
+        (dead or cancelled)."""
         rule = attention if callable(attention) else _always(attention)
-        self._kinds[kind] = _Kind(composer, on_sent, on_dead, rule)
+        self._kinds[kind] = _Kind(composer, on_sent, on_dead, rule, on_dropped)
 
     def register_task(self, kind: str, task: Task) -> None:
         self._tasks[kind] = task
@@ -306,7 +316,7 @@ class DeliveryService:
                 claimed_at=wall,
                 limit=self._batch_size,
             )
-            return [_outbound(row) for row in rows]
+            return [dataclasses.replace(_outbound(row), as_of=now) for row in rows]
 
     def _deliver(self, message: Outbound, now: datetime, report: TickReport) -> None:
         if message.expires_at is not None and now > message.expires_at:
@@ -477,6 +487,9 @@ class DeliveryService:
             )
             if finished and error is not None and kind is not None and kind.on_dead is not None:
                 kind.on_dead(session, message, error)
+            dropped = status in (outbox_store.DEAD, outbox_store.CANCELLED)
+            if finished and dropped and kind is not None and kind.on_dropped is not None:
+                kind.on_dropped(session, message)
 
     def _preview(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -484,7 +497,10 @@ class DeliveryService:
         try:
             with session.begin():
                 report.planned = sum(planner(session, now) for planner in self._planners)
-                rows = [_outbound(row) for row in outbox_store.peek_due(session, now=now, limit=10_000)]
+                rows = [
+                    dataclasses.replace(_outbound(row), as_of=now)
+                    for row in outbox_store.peek_due(session, now=now, limit=10_000)
+                ]
                 session.rollback()
         finally:
             session.close()

@@ -173,7 +173,7 @@ class OfferService:
             return None
         tz = self._people.tz(team_id, author_id)
         spotted = spot_promise(text, now=written_at, tz=tz)
-        if spotted is None or spotted.due.at <= message.deliver_after:
+        if spotted is None or spotted.due.at <= (message.as_of or self._clock.now()):
             return None
         return PromiseOffer(
             team_id=team_id,

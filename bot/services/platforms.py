@@ -113,3 +113,9 @@ class PlatformMessenger:
         if messenger is None:
             return None
         return messenger.message_text(team_id, channel_id, ts, thread_ts=thread_ts)
+
+    def replied(self, team_id: str, channel_id: str, thread_ts: str, user_id: str, *, after_ts: str) -> bool:
+        messenger = self._messengers.get(platform_of(team_id))
+        if messenger is None:
+            return False
+        return messenger.replied(team_id, channel_id, thread_ts, user_id, after_ts=after_ts)

@@ -135,3 +135,7 @@ class Messenger(Protocol):
         """What a person's message says now (read again, never kept); None when it is gone or cannot
         be read there."""
         ...
+
+    def replied(self, team_id: str, channel_id: str, thread_ts: str, user_id: str, *, after_ts: str) -> bool:
+        """Whether `user_id` wrote in the thread of `thread_ts` after `after_ts` (read, never kept)."""
+        ...

@@ -24,7 +24,7 @@ from bot.services.delivery import DeliveryService, Outbound
 from bot.services.offers import ChatMessage, sent_at
 from bot.services.people import PeopleService, schedule_in
 from bot.services.ports import DeliveryError, Messenger
-from bot.services.promises import MadePromise, PromiseRequest, PromiseService
+from bot.services.promises import MadePromise, PromiseRefused, PromiseRequest, PromiseService
 from bot.services.workspaces import WorkspaceService, WorkspaceSettings
 from storage import outbox as outbox_store
 from storage import people as people_store
@@ -40,12 +40,16 @@ HEARD = "question.heard"
 GIVE_UP_AFTER = timedelta(days=3)
 # "I'm on it" promises a reply within this much of the person's working time.
 REPLY_WITHIN = timedelta(hours=2)
+# The time the button showed is kept while at least this far ahead; closer or past, a new one is set.
+STILL_AHEAD = timedelta(minutes=30)
 PLAN_BATCH = 200
-# Asked directly: a question mark, or a sentence that opens like a question ("can you…", "any news…").
+# A message that @mentions more people than this is an announcement, not a question to each of them.
+MAX_ASKED = 5
+# Asked directly: a question mark, or a sentence that opens by asking someone ("can you…", "any news…").
 _QUESTION_MARK = re.compile(r"\?")
 _ASKS = re.compile(
-    r"^(?:can|could|would|will|do|does|did|is|are|was|were|have|has|should|shall|may|any|what|when|where"
-    r"|who|whom|whose|which|why|how)\b",
+    r"^(?:(?:can|could|would|will|do|did|should|have|are)\s+(?:you|u|ya|anyone|anybody|someone|somebody)"
+    r"|any\s+(?:news|update|updates|idea|ideas|thoughts|eta|chance)|what\s+do\s+you\s+think)\b",
     re.IGNORECASE,
 )
 _MARKUP = re.compile(r"<[^<>]*>|```.*?```|`[^`]*`", re.DOTALL)
@@ -53,8 +57,9 @@ _QUOTED_LINE = re.compile(r"^\s*(?:>|&gt;).*$", re.MULTILINE)
 
 
 def is_question(text: str) -> bool:
-    """Whether a message asks something: a question mark outside code, quotes and links, or a sentence
-    opening like a question. Reading only, cheap: it runs on every message with a mention."""
+    """Whether a message asks something: a question mark outside code, quotes and links and mentions, or
+    a sentence that opens by asking someone. "will do", "What a launch!" and "Do not merge" are not.
+    Reading only, cheap: it runs on every message with a mention."""
     words = _QUOTED_LINE.sub(" ", _MARKUP.sub(" ", text[:4000]))
     if _QUESTION_MARK.search(words):
         return True
@@ -129,7 +134,8 @@ class QuestionService:
         self._promises = promises
 
     def register(self, delivery: DeliveryService) -> None:
-        delivery.register(NUDGE, self.compose_nudge)
+        # A nudge that could not go (too late in their day, a refusal) ends the question: never two.
+        delivery.register(NUDGE, self.compose_nudge, on_dropped=self._nudge_dropped, attention="waits")
         delivery.register(HEARD, self.compose_heard)
         delivery.add_planner(self.plan)
 
@@ -156,6 +162,8 @@ class QuestionService:
                 for user_id in message.mentioned_ids
                 if user_id != message.user_id and not _known_bot(session, message.team_id, user_id)
             ]
+            if len(asked) > MAX_ASKED:
+                return 0
             return question_store.record(
                 session,
                 team_id=message.team_id,
@@ -169,13 +177,46 @@ class QuestionService:
                 nudge_after=written_at + timedelta(hours=settings.question_wait_hours),
             )
 
-    def get_to_know(self, team_id: str, user_ids: tuple[str, ...]) -> None:
-        """After the ack: the people asked, looked up once, so their nudge follows their own zone."""
-        for user_id in user_ids:
+    def look_into(self, message: ChatMessage) -> None:
+        """After the ack: the people a question asked are looked up (their nudge follows their own zone),
+        and in a private channel, those who are not in it are not nudged: they could not read it."""
+        asked = self._waiting_for(message)
+        for user_id in asked:
             try:
-                self._people.get(team_id, user_id)
+                self._people.get(message.team_id, user_id)
             except DeliveryError as error:
                 log.info("could not look up %s for a question nudge: %s", user_id, error.reason)
+        outsiders = self._outsiders(message.team_id, message.channel_id, asked)
+        if outsiders:
+            with unit_of_work(self._sessions) as session:
+                question_store.drop_for(
+                    session,
+                    team_id=message.team_id,
+                    channel_id=message.channel_id,
+                    message_ts=message.ts,
+                    asked_ids=outsiders,
+                    at=self._clock.now(),
+                )
+
+    def _waiting_for(self, message: ChatMessage) -> list[str]:
+        with unit_of_work(self._sessions) as session:
+            return question_store.waiting_for(
+                session, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts
+            )
+
+    def _outsiders(self, team_id: str, channel_id: str, user_ids: list[str]) -> list[str]:
+        """Those of `user_ids` who cannot read a private channel. A hiccup asking says nobody: the nudge
+        asks again before it is sent."""
+        if not user_ids:
+            return []
+        try:
+            if not self._people.is_private(team_id, channel_id):
+                return []
+            members = set(self._people.channel_members(team_id, channel_id))
+        except DeliveryError as error:
+            log.info("could not read who is in %s: %s", channel_id, error.reason)
+            return []
+        return [user_id for user_id in user_ids if user_id not in members]
 
     def _answered(self, team_id: str, channel_id: str, thread_ts: str, user_id: str) -> None:
         with unit_of_work(self._sessions) as session:
@@ -231,11 +272,16 @@ class QuestionService:
             schedule = schedule_in(session, team_id=question.team_id, user_id=question.asked_id)
             due_at = schedule.after_working(question.asked_at, timedelta(hours=settings.question_wait_hours))
             if due_at > now:
-                question_store.wait_until(session, question_id=question.id, at=due_at)
+                question_store.wait_until(
+                    session, team_id=question.team_id, question_id=question.id, at=due_at
+                )
                 continue
             if not schedule.is_open(now) or schedule.is_away(now):
                 question_store.wait_until(
-                    session, question_id=question.id, at=schedule.back_and_working(now + timedelta(seconds=1))
+                    session,
+                    team_id=question.team_id,
+                    question_id=question.id,
+                    at=schedule.back_and_working(now + timedelta(seconds=1)),
                 )
                 continue
             if not question_store.move(
@@ -264,7 +310,9 @@ class QuestionService:
                     to=question_store.OPEN,
                     at=None,
                 )
-                question_store.wait_until(session, question_id=question.id, at=schedule.next_morning(now))
+                question_store.wait_until(
+                    session, team_id=question.team_id, question_id=question.id, at=schedule.next_morning(now)
+                )
                 continue
             outbox_store.enqueue(
                 session,
@@ -292,9 +340,12 @@ class QuestionService:
             asker_id, asked_id, asked_at = question.asker_id, question.asked_id, question.asked_at
         text = self._messenger.message_text(message.team_id, channel_id, message_ts, thread_ts=thread_ts)
         if text is None:
-            return None
-        # The instant of the pass sending it (`tick --at` may replay another day): the row is due then.
-        now = message.deliver_after
+            return None  # deleted
+        if self._messenger.replied(message.team_id, channel_id, thread_ts, asked_id, after_ts=message_ts):
+            return None  # answered, though we did not hear of it (a missed or late event)
+        if self._outsiders(message.team_id, channel_id, [asked_id]):
+            return None  # a private channel they are not in
+        now = message.as_of or self._clock.now()
         schedule = self._people.schedule(message.team_id, asked_id)
         return QuestionNudge(
             question_id=question_id,
@@ -310,12 +361,22 @@ class QuestionService:
             sent_at=now,
         )
 
-    def _link(self, team_id: str, channel_id: str, ts: str) -> str | None:
+    def _nudge_dropped(self, session: Session, message: Outbound) -> None:
+        question_store.move(
+            session,
+            team_id=message.team_id,
+            question_id=int(message.payload["question_id"]),
+            from_=(question_store.NUDGED,),
+            to=question_store.DROPPED,
+            at=self._clock.now(),
+        )
+
+    def _link(self, team_id: str, channel_id: str, ts: str, *, when_busy: str = "raise") -> str | None:
         try:
             return self._messenger.permalink(team_id, channel_id, ts)
         except DeliveryError as error:
-            if error.reason == "ratelimited":
-                raise
+            if error.reason == "ratelimited" and when_busy == "raise":
+                raise  # a nudge waits for Retry-After, then comes with its link
             return None
 
     def compose_heard(self, message: Outbound) -> QuestionHeard:
@@ -330,37 +391,20 @@ class QuestionService:
 
     # ---------------------------------------------------------------- the buttons
 
-    def on_it(self, *, team_id: str, question_id: int, actor_id: str, reply_by: datetime) -> OnIt:
-        """ "I'm on it": a promise to the asker to reply by `reply_by`, and a word in the question's thread
-        that it was heard. Once per question, however often it is pressed. Raises QuestionRefused or
-        PromiseRefused (the time passed meanwhile, ...) with nothing changed."""
+    def on_it(
+        self, *, team_id: str, question_id: int, actor_id: str, shown_reply_by: datetime | None = None
+    ) -> OnIt:
+        """ "I'm on it": a promise to the asker to reply by the time the button showed (or, when that is
+        passed or close, within REPLY_WITHIN of the person's working time from now), and a word in the
+        question's thread that it was heard. Once per question, however often it is pressed. Raises
+        QuestionRefused or PromiseRefused with nothing changed."""
+        now = self._clock.now()
         with unit_of_work(self._sessions) as session:
             question = question_store.get(session, team_id=team_id, question_id=question_id)
             if question is None or question.asked_id != actor_id:
                 raise QuestionNotYours()
-            if question.status not in (question_store.OPEN, question_store.NUDGED, question_store.ON_IT):
-                raise QuestionClosed(question.status)
-            channel_id, message_ts, thread_ts = question.channel_id, question.message_ts, question.thread_ts
-            asker_id = question.asker_id
-        asker = self._people.get(team_id, asker_id).display_name if asker_id else ""
-        made = self._promises.make(
-            PromiseRequest(
-                team_id=team_id,
-                promiser_id=actor_id,
-                dedupe_key=keys.promise_from_question(question_id),
-                promisee_ids=(asker_id,),
-                what=f"reply to {asker}'s question" if asker else "reply to their question",
-                due_at=reply_by,
-                channel_id=channel_id,
-                origin_ts=message_ts,
-                context_link=self._link(team_id, channel_id, message_ts),
-                # They are told in the question's thread, where they asked.
-                tell_promisees=False,
-            )
-        )
-        now = self._clock.now()
-        with unit_of_work(self._sessions) as session:
-            if question_store.move(
+            # Taken first: an answer or a Dismiss arriving meanwhile finds it taken, and the other way round.
+            if question.status != question_store.ON_IT and not question_store.move(
                 session,
                 team_id=team_id,
                 question_id=question_id,
@@ -368,24 +412,68 @@ class QuestionService:
                 to=question_store.ON_IT,
                 at=now,
             ):
-                question_store.set_promise(session, question_id=question_id, promise_id=made.promise.id)
-                outbox_store.enqueue(
+                raise QuestionClosed(question.status)
+            channel_id, message_ts, thread_ts = question.channel_id, question.message_ts, question.thread_ts
+            asker_id, was = question.asker_id, question.status
+        if shown_reply_by is not None and shown_reply_by > now + STILL_AHEAD:
+            reply_by = shown_reply_by
+        else:
+            reply_by = self._people.schedule(team_id, actor_id).after_working(now, REPLY_WITHIN)
+        try:
+            made = self._promises.make(
+                PromiseRequest(
+                    team_id=team_id,
+                    promiser_id=actor_id,
+                    dedupe_key=keys.promise_from_question(question_id),
+                    promisee_ids=(asker_id,),
+                    what=f"reply to {self._name(team_id, asker_id)}'s question",
+                    due_at=reply_by,
+                    channel_id=channel_id,
+                    origin_ts=message_ts,
+                    context_link=self._link(team_id, channel_id, message_ts, when_busy="skip"),
+                    # They are told in the question's thread, where they asked.
+                    tell_promisees=False,
+                )
+            )
+        except PromiseRefused:
+            with unit_of_work(self._sessions) as session:  # as it was: nothing changed
+                question_store.move(
                     session,
                     team_id=team_id,
-                    dedupe_key=keys.question_heard(question_id),
-                    kind=HEARD,
-                    recipient_id=channel_id,
-                    payload={
-                        "channel_id": channel_id,
-                        "thread_ts": thread_ts,
-                        "asker_id": asker_id,
-                        "asked_id": actor_id,
-                        "reply_by": made.promise.due_at.astimezone(UTC).isoformat(),
-                    },
-                    deliver_after=now,
-                    created_at=now,
+                    question_id=question_id,
+                    from_=(question_store.ON_IT,),
+                    to=was,
+                    at=None,
                 )
+            raise
+        with unit_of_work(self._sessions) as session:
+            question_store.set_promise(
+                session, team_id=team_id, question_id=question_id, promise_id=made.promise.id
+            )
+            outbox_store.enqueue(
+                session,
+                team_id=team_id,
+                dedupe_key=keys.question_heard(question_id),
+                kind=HEARD,
+                recipient_id=channel_id,
+                payload={
+                    "channel_id": channel_id,
+                    "thread_ts": thread_ts,
+                    "asker_id": asker_id,
+                    "asked_id": actor_id,
+                    "reply_by": made.promise.due_at.astimezone(UTC).isoformat(),
+                },
+                deliver_after=now,
+                created_at=now,
+            )
         return OnIt(promise=made, reply_by=made.promise.due_at)
+
+    def _name(self, team_id: str, user_id: str) -> str:
+        """Their name for a promise's title; "them" when the platform cannot say now."""
+        try:
+            return self._people.get(team_id, user_id).display_name or "them"
+        except DeliveryError:
+            return "them"
 
     def dismiss(self, *, team_id: str, question_id: int, actor_id: str) -> None:
         with unit_of_work(self._sessions) as session:

@@ -179,7 +179,8 @@ class RecapService:
             kind=CHART,
             recipient_id=message.recipient_id,
             payload=dict(message.payload),
-            deliver_after=self._clock.now(),
+            # Due as of the pass that posted the recap: `tick --at` replays a day the clock is not on.
+            deliver_after=message.as_of or self._clock.now(),
             expires_at=message.expires_at,
             created_at=self._clock.now(),
         )

@@ -1033,16 +1033,19 @@ class FakeSlack:
         if not thread_ts:
             return _err("invalid_arguments", "missing required field: ts")
         oldest = _str_param(params, "oldest") or "0"
-        thread = [
+        # Slack always answers with the thread's first message first, whatever `oldest` and `latest` say.
+        parent = self._find_message(channel_id, thread_ts)
+        if parent is None:
+            return _err("thread_not_found")
+        replies = [
             m
             for m in self._messages.get(channel_id, [])
-            if (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)
+            if m.get("thread_ts") == thread_ts
+            and m["ts"] != thread_ts
             and float(m["ts"]) >= float(oldest)
             and self._before_latest(m, params)
         ]
-        if not thread and self._find_message(channel_id, thread_ts) is None:
-            return _err("thread_not_found")
-        return self._page(thread, params)
+        return self._page([parent, *replies], params)
 
     @staticmethod
     def _before_latest(message: dict[str, Any], params: dict[str, Any]) -> bool:

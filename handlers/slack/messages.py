@@ -21,7 +21,7 @@ from bot.services.questions import QuestionRefused
 from handlers.slack import offer_blocks, parse, promise_blocks, question_blocks
 from handlers.slack.container import services_of
 from handlers.slack.events import deliver_now, recorded
-from handlers.slack.replies import replace_with
+from handlers.slack.replies import replace_with, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,17 @@ def record_message(event: dict[str, Any], context: BoltContext) -> None:
     if message is None:
         return
     services = services_of(context)
-    if services.questions.notice(message, in_channel=event.get("channel_type", "channel") in IN_CHANNELS):
-        context[ASKED] = (message.team_id, message.mentioned_ids)
+    if services.questions.notice(message, in_channel=_channel_type(event) in IN_CHANNELS):
+        context[ASKED] = message
     if services.offers.notice(message):
         context[OFFERED] = True
 
 
 def record_reaction(event: dict[str, Any], context: BoltContext) -> None:
     """Before the ack: a reaction to a question by the person asked answers it."""
-    item = event.get("item") or {}
+    item = event.get("item")
+    if not isinstance(item, dict):
+        return
     user_id, channel_id, ts = event.get("user"), item.get("channel"), item.get("ts")
     if item.get("type") != "message" or not all(isinstance(v, str) and v for v in (user_id, channel_id, ts)):
         return
@@ -60,7 +62,8 @@ def record_reaction(event: dict[str, Any], context: BoltContext) -> None:
 
 def record_deletion(event: dict[str, Any], context: BoltContext) -> None:
     """Before the ack: a deleted question is nudged about no more."""
-    deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    previous = event.get("previous_message")
+    deleted_ts = event.get("deleted_ts") or (previous.get("ts") if isinstance(previous, dict) else None)
     if isinstance(deleted_ts, str) and isinstance(event.get("channel"), str):
         services_of(context).questions.deleted(
             team_id=context.team_id or "", channel_id=event["channel"], message_ts=deleted_ts
@@ -72,8 +75,8 @@ def after_message(context: BoltContext) -> None:
     (most messages record nothing, and cost nothing here)."""
     if context.get(OFFERED):
         deliver_now(context)
-    if asked := context.get(ASKED):
-        services_of(context).questions.get_to_know(*asked)
+    if isinstance(asked := context.get(ASKED), ChatMessage):
+        services_of(context).questions.look_into(asked)
 
 
 def chat_message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None) -> ChatMessage | None:
@@ -89,7 +92,7 @@ def chat_message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None
         return None
     if not all(isinstance(value, str) and value for value in (user_id, text, ts, channel_id, team_id)):
         return None
-    if event.get("channel_type", "channel") not in READ_IN or user_id == bot_user_id:
+    if _channel_type(event) not in READ_IN or user_id == bot_user_id:
         return None
     thread_ts, parent = event.get("thread_ts"), event.get("parent_user_id")
     return ChatMessage(
@@ -106,6 +109,11 @@ def chat_message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None
     )
 
 
+def _channel_type(event: dict[str, Any]) -> str:
+    kind = event.get("channel_type", "channel")
+    return kind if isinstance(kind, str) else ""
+
+
 def on_offer_track(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
 ) -> None:
@@ -120,7 +128,7 @@ def on_offer_track(
         made = services.offers.track(choice)
     except PromiseRefused as error:
         ack()
-        replace_with(respond, promise_blocks.refusal(error))
+        tell_privately(respond, promise_blocks.refusal(error))  # the offer stays: Change… can fix it
         return
     ack()  # the promise is recorded: a 200 means it is tracked
     replace_with(respond, promise_blocks.confirmation(made))
@@ -176,22 +184,24 @@ def on_question_on_it(
 ) -> None:
     services = services_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
-    question_id, _, seconds = str(action.get("value") or "").partition(":")
+    question, _, shown = str(action.get("value") or "").partition(":")
     try:
-        reply_by = datetime.fromtimestamp(int(seconds), UTC)
-        done = services.questions.on_it(
-            team_id=team_id, question_id=int(question_id), actor_id=user_id, reply_by=reply_by
-        )
+        question_id = int(question)
+        shown_reply_by = datetime.fromtimestamp(int(shown), UTC) if shown else None
     except (ValueError, OverflowError, OSError):
         ack()
         return  # not a button of ours
+    try:
+        done = services.questions.on_it(
+            team_id=team_id, question_id=question_id, actor_id=user_id, shown_reply_by=shown_reply_by
+        )
     except QuestionRefused as error:
         ack()
         replace_with(respond, question_blocks.refusal(error))
         return
     except PromiseRefused as error:
         ack()
-        replace_with(respond, promise_blocks.refusal(error))
+        tell_privately(respond, promise_blocks.refusal(error))  # the nudge stays, with its buttons
         return
     ack()  # the promise and the word in the thread are recorded
     promise = done.promise.promise

@@ -49,7 +49,8 @@ class SlackMessenger:
 
     def message_text(self, team_id: str, channel_id: str, ts: str, *, thread_ts: str | None) -> str | None:
         """The message at `ts` as it reads now: read from the channel (or its thread), never kept."""
-        bounds: dict[str, Any] = {"oldest": ts, "latest": ts, "inclusive": True, "limit": 1}
+        # A thread's first message always comes first in conversations.replies: room for it and ours.
+        bounds: dict[str, Any] = {"oldest": ts, "latest": ts, "inclusive": True, "limit": 2}
         try:
             if thread_ts and thread_ts != ts:
                 data = self._call(
@@ -64,14 +65,45 @@ class SlackMessenger:
         for message in data.get("messages") or []:
             if isinstance(message, dict) and message.get("ts") == ts:
                 text = message.get("text")
-                return text if isinstance(text, str) else None
+                # A deleted message that had replies stays as a tombstone ("This message was deleted.").
+                gone = message.get("subtype") == "tombstone"
+                return text if isinstance(text, str) and not gone else None
         return None
+
+    def replied(self, team_id: str, channel_id: str, thread_ts: str, user_id: str, *, after_ts: str) -> bool:
+        """Whether `user_id` wrote in the thread of `thread_ts` after `after_ts` (read, never kept)."""
+        try:
+            pages = self._clients.for_team(team_id).conversations_replies(
+                channel=channel_id, ts=thread_ts, oldest=after_ts, limit=200
+            )
+            for page in pages:
+                for message in page.get("messages") or []:
+                    if (
+                        isinstance(message, dict)
+                        and message.get("user") == user_id
+                        and message.get("ts") != thread_ts
+                        and _later(message.get("ts"), after_ts)
+                    ):
+                        return True
+        except SlackApiError as error:
+            failure = delivery_error(error)
+            if failure.reason in GONE_MESSAGE_REASONS:
+                return False
+            raise failure from None
+        return False
 
     def ephemeral(self, team_id: str, channel_id: str, user_id: str, rendered: blocks.Rendered) -> None:
         text, block_list = rendered
         self._call(
             team_id, "chat_postEphemeral", channel=channel_id, user=user_id, text=text, blocks=block_list
         )
+
+
+def _later(ts: object, than: str) -> bool:
+    try:
+        return isinstance(ts, str) and float(ts) > float(than)
+    except ValueError:
+        return False
 
 
 class SlackDirectory:

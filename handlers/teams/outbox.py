@@ -201,3 +201,6 @@ class TeamsMessenger:
     def message_text(self, team_id: str, channel_id: str, ts: str, *, thread_ts: str | None) -> str | None:
         """A bot cannot read a Teams message again without Microsoft Graph: promise spotting is Slack's."""
         return None
+
+    def replied(self, team_id: str, channel_id: str, thread_ts: str, user_id: str, *, after_ts: str) -> bool:
+        return False
