@@ -148,11 +148,13 @@ class QuestionService:
         written_at = sent_at(message.ts)
         if written_at is None:
             return 0
+        settings = self._workspaces.get(message.team_id)
+        if not settings.question_nudges:
+            return 0  # nothing is kept, and nothing waits (the planner lets go of what was kept before)
         thread_ts = message.thread_ts or message.ts
         if message.thread_ts:
             self._answered(message.team_id, message.channel_id, message.thread_ts, message.user_id)
-        settings = self._workspaces.get(message.team_id)
-        if not (settings.question_nudges and in_channel and message.mentioned_ids):
+        if not (in_channel and message.mentioned_ids):
             return 0
         if abs(self._clock.now() - written_at) > timedelta(minutes=5) or not is_question(message.text):
             return 0
@@ -230,6 +232,8 @@ class QuestionService:
             )
 
     def reacted(self, *, team_id: str, channel_id: str, message_ts: str, user_id: str) -> None:
+        if not self._workspaces.get(team_id).question_nudges:
+            return
         with unit_of_work(self._sessions) as session:
             question_store.reacted(
                 session,
@@ -241,6 +245,8 @@ class QuestionService:
             )
 
     def deleted(self, *, team_id: str, channel_id: str, message_ts: str) -> None:
+        if not self._workspaces.get(team_id).question_nudges:
+            return
         with unit_of_work(self._sessions) as session:
             question_store.deleted(
                 session, team_id=team_id, channel_id=channel_id, message_ts=message_ts, at=self._clock.now()
