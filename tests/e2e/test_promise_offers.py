@@ -329,3 +329,35 @@ def test_a_promise_written_in_the_bots_dm_is_offered_there(harness: Harness) -> 
     [offer] = offers(h)
     assert (offer["channel"], offer["user"]) == (dm, GIVER)
     assert f"Track this as a promise to <@{ANA}>" in texts(offer["blocks"])
+
+
+def test_extramile_tick_shows_an_offer_slack_refused_at_first(
+    harness: Harness, database_url: str, tmp_path: Any
+) -> None:
+    """Slack said "slow down" when the offer was first shown; `extramile tick` (its own process, as cron or
+    an operator runs it) shows it a moment later, once, and the offer's Track still works."""
+    from tests.test_cli import clean_env, extramile
+
+    h = harness
+    h.configure(spot_promises=True)
+    h.fake.rate_limit_next("chat.postEphemeral", retry_after=30)
+    say(h, PROMISE)
+    assert offers(h) == []
+    env = clean_env(
+        tmp_path,
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-cli",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=h.fake.url,
+    )
+
+    soon = extramile("tick", "--at", (START + timedelta(seconds=10)).isoformat(), env=env, cwd=tmp_path)
+    later = extramile("tick", "--at", (START + timedelta(minutes=1)).isoformat(), env=env, cwd=tmp_path)
+    again = extramile("tick", "--at", (START + timedelta(minutes=2)).isoformat(), env=env, cwd=tmp_path)
+
+    assert (soon.returncode, later.returncode, again.returncode) == (0, 0, 0), later.stderr
+    assert later.stdout.endswith("extramile: planned 0, sent 1, rescheduled 0, dead 0, cancelled 0\n")
+    [offer] = offers(h)
+    assert f"Track this as a promise to <@{ANA}>, due Fri 20 Nov 17:00?" in texts(offer["blocks"])
+    button(h, offer, "offer_track", tag="track")
+    assert [p.promisee_ids for p in promises(h)] == [[ANA]]
