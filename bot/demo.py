@@ -137,9 +137,46 @@ class Scene:
         self.app.services.delivery.tick()
         self.show_new_calls()
 
+    def say(
+        self, user_id: str, text: str, *, channel_id: str = "C0GENERAL", thread_of: str | None = None
+    ) -> str:
+        """`user_id` writes `text` in a channel (in the thread of `thread_of`): Slack's message event.
+        The message's ts, as Slack stamps it: the time it was written."""
+        ts = f"{self.clock.now().timestamp():.0f}.{len(self.fake.messages(channel_id)) + 1:06d}"
+        self.fake.add_message(channel_id, user_id, text, ts=ts, thread_ts=thread_of)
+        where = f"#{CHANNELS[channel_id]}" + (" (in the thread)" if thread_of else "")
+        print(f"\n▶ {CAST[user_id][0]} writes in {where}: {self._readable(text)}")
+        event: dict[str, Any] = {
+            "type": "message",
+            "user": user_id,
+            "text": text,
+            "ts": ts,
+            "channel": channel_id,
+            "channel_type": "channel",
+            "event_ts": ts,
+        }
+        if thread_of:
+            parent = next(m for m in self.fake.messages(channel_id) if m["ts"] == thread_of)
+            event.update(thread_ts=thread_of, parent_user_id=parent["user"])
+        self.sender.event(
+            {
+                "token": "demo",
+                "team_id": TEAM,
+                "api_app_id": "A0DEMO",
+                "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+                "event": event,
+            }
+        )
+        self.show_new_calls()
+        return ts
+
     def click(self, user_id: str, label: str) -> None:
-        """Clicks the button called `label` on the newest message that has one."""
-        for call in reversed(self.fake.calls_to("chat.postMessage")):
+        """Clicks the button called `label` on the newest message (or private offer) that has one."""
+        shown = [c for c in self.fake.calls if c.method in ("chat.postMessage", "chat.postEphemeral")]
+        for call in reversed(shown):
             for block in call.params.get("blocks") or []:
                 for element in block.get("elements") or []:
                     if isinstance(element, dict) and element.get("text", {}).get("text") == label:
@@ -371,6 +408,9 @@ def play() -> int:
                     "celebrations_channel_id": "C0PARTY",
                     "timezone": "Europe/London",
                     "recaps": {"C0GENERAL": RecapSchedule(weekday=0, hour=9, scope="workspace")},
+                    # Promises spotted as they are written, and questions that must not be left waiting.
+                    "spot_promises": True,
+                    "question_nudges": True,
                 }
             )
         )
@@ -397,6 +437,9 @@ def play() -> int:
             scene.later(datetime(2026, 11, 20, 14, 0, tzinfo=UTC), "09:00 in New York")
             scene.join("U0NOR")
             scene.click("U0ANA", "Wave 👋")
+            asked = scene.say("U0ANA", "<@U0CAL> could you check the Q3 numbers before Monday's board call?")
+            scene.say("U0CAL", "sure, let me dig into it and get back to you by Monday noon", thread_of=asked)
+            scene.click("U0CAL", "Track")
             scene.later(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "Monday 09:00 in London: the weekly recap")
             scene.command("U0BEN", "14 March", name="/birthday")
             scene.later(datetime(2027, 3, 12, 0, 0, tzinfo=UTC), "Friday 12 March, 09:00 in Tokyo")

@@ -401,6 +401,9 @@ def test_the_demo_plays_the_whole_scene(tmp_path: Path) -> None:
         "#say-hello: 👋 Please welcome @nora, who just joined! Say hi, or send a wave. · [Wave 👋]",
         "nora's DMs: @ana waved at you 👋",
         "#celebrations: 🎂 Happy birthday, @ben! (for Sunday, 14 March)",
+        # A promise written in a thread, offered privately to its author, tracked in one click.
+        "cal sees (only visible to you): 🤝 Track this as a promise to @ana, due Mon 23 Nov 12:00?",
+        "ana's DMs: 🤝 @cal will get back to you about *dig into it* by Mon 23 Nov 06:00 (your time).",
         # Teams, beside Slack in the same process: the kudos card in the channel, then Priya's DM.
         "#launch (a card): 👏 Tomás Silva gave kudos to Priya Raman · thanks for the demo · #teamwork",
         "Priya's chat with ExtraMile (a card): ✨ Tomás Silva gave you kudos · thanks for the demo",

@@ -256,9 +256,10 @@ def test_not_an_offer(text: str) -> None:
         ("Thanks! I'll send the notes by Friday.", "send the notes", "by Friday"),
         (
             "Priya – I'll call the vendor this afternoon and let you know",
-            "call the vendor and let you know",
+            "call the vendor",
             "this afternoon",
         ),
+        ("sure, let me dig into it and get back to you by Monday noon", "dig into it", "by Monday noon"),
         (
             "Let me check with Sam and I'll come back to you within 24 hours",
             "come back to you",

@@ -299,6 +299,12 @@ def _promise_in(sentence: str, clock: _Clock) -> SpottedPromise | None:
 
 
 _TRAILING = re.compile(r"(?:[\s,.;:!&+-]|\b(?:and|then|so|or|by|before|on|at|in)\b)+$", _I)
+# "dig into it and get back to you": the promise is about digging in; getting back is what every promise is.
+_REPORT_BACK = re.compile(
+    r"\s+(?:and\s+)?(?:(?:i['\u2019]ll|i\s+will|will)\s+)?"
+    r"(?:(?:get|come|circle|report)\s+back\s+to\s+(?:you|u)|let\s+(?:you|u)\s+know)\b.*$",
+    _I,
+)
 
 
 def _title(sentence: str, verb: int, phrase: _Phrase) -> str:
@@ -307,7 +313,7 @@ def _title(sentence: str, verb: int, phrase: _Phrase) -> str:
     else:
         words = sentence[verb:]
     words = _CLAUSE_BREAK.split(words)[0]
-    words = _TRAILING.sub("", " ".join(words.split()))
+    words = _TRAILING.sub("", _REPORT_BACK.sub("", " ".join(words.split())))
     if len(words) > MAX_TITLE_CHARS:
         words = words[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
     if len(words) > 1 and words[0].isupper() and words[1].islower():
