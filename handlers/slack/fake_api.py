@@ -437,9 +437,13 @@ class FakeSlack:
             message["edited"] = {"user": message["user"], "ts": self._next_ts()}
 
     def delete_message(self, channel_id: str, ts: str) -> None:
+        """A person deleted their message. One that started a thread stays as Slack's tombstone."""
         with self._lock:
             message = self._find_message(channel_id, ts)
             assert message is not None, f"no message {ts} in {channel_id}"
+            if any(m.get("thread_ts") == ts and m["ts"] != ts for m in self._messages[channel_id]):
+                message.update(subtype="tombstone", text="This message was deleted.", user="USLACKBOT")
+                return
             self._messages[channel_id].remove(message)
 
     def add_user(

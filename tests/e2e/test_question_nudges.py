@@ -392,3 +392,14 @@ def test_the_daily_cap_holds_when_replicas_plan_at_once(harness: Harness) -> Non
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "question.nudge")).all()
         assert len(rows) == 3
     assert sorted(q.status for q in questions(h)) == ["nudged"] * 3 + ["open"] * 5
+
+
+def test_a_deleted_question_with_replies_is_a_tombstone_and_gets_no_nudge(harness: Harness) -> None:
+    h = harness
+    h.configure(question_nudges=True)
+    ts = ask(h)
+    written(h, "+1, curious too", user=GIVER, thread_ts=ts, ago=timedelta(seconds=1))
+    h.fake.delete_message(GENERAL, ts)  # Slack keeps "This message was deleted." for the thread
+
+    tick(h, at_ben(4))
+    assert nudges(h) == [] and [q.status for q in questions(h)] == ["dropped"]
