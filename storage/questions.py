@@ -145,6 +145,15 @@ def wait_until(session: Session, *, team_id: str, question_id: int, at: datetime
     )
 
 
+def reopen(session: Session, *, team_id: str, question_id: int, at: datetime) -> None:
+    """A nudge taken back before it was written (the day's cap was reached): open again until `at`."""
+    session.execute(
+        update(Question)
+        .where(Question.team_id == team_id, Question.id == question_id, Question.status == NUDGED)
+        .values(status=OPEN, nudge_after=at, closed_at=None)
+    )
+
+
 def waiting_for(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> list[str]:
     """The people a question still waits on."""
     return list(

@@ -31,6 +31,7 @@ from storage import people as people_store
 from storage import questions as question_store
 from storage import workspaces as workspace_store
 from storage.db import SessionFactory, unit_of_work
+from storage.models import Question
 
 log = logging.getLogger(__name__)
 
@@ -256,84 +257,70 @@ class QuestionService:
 
     def plan(self, session: Session, now: datetime) -> int:
         """Nudges for the questions whose wait is over, within each person's hours and daily cap."""
-        planned = 0
         settings_of: dict[str, WorkspaceSettings] = {}
+        planned = 0
         for question in question_store.due(session, now=now, limit=PLAN_BATCH):
             if question.team_id not in settings_of:
                 saved = workspace_store.get(session, team_id=question.team_id) or {}
                 settings_of[question.team_id] = WorkspaceSettings.model_validate(
                     {**saved, "team_id": question.team_id}
                 )
-            settings = settings_of[question.team_id]
-            if not settings.question_nudges or now - question.asked_at > GIVE_UP_AFTER:
-                question_store.move(
-                    session,
-                    team_id=question.team_id,
-                    question_id=question.id,
-                    from_=(question_store.OPEN,),
-                    to=question_store.DROPPED,
-                    at=now,
-                )
-                continue
-            schedule = schedule_in(session, team_id=question.team_id, user_id=question.asked_id)
-            due_at = schedule.after_working(question.asked_at, timedelta(hours=settings.question_wait_hours))
-            if due_at > now:
-                question_store.wait_until(
-                    session, team_id=question.team_id, question_id=question.id, at=due_at
-                )
-                continue
-            if not schedule.is_open(now) or schedule.is_away(now):
-                question_store.wait_until(
-                    session,
-                    team_id=question.team_id,
-                    question_id=question.id,
-                    at=schedule.back_and_working(now + timedelta(seconds=1)),
-                )
-                continue
-            if not question_store.move(
-                session,
-                team_id=question.team_id,
-                question_id=question.id,
-                from_=(question_store.OPEN,),
-                to=question_store.NUDGED,
-                at=None,
-            ):
-                continue  # another replica nudged it
-            day = now.astimezone(schedule.zone).date()
-            if not question_store.take_nudge(
-                session,
-                team_id=question.team_id,
-                user_id=question.asked_id,
-                day=day,
-                cap=settings.question_daily_cap,
-            ):
-                # Enough for today: back to waiting, for their next working morning.
-                question_store.move(
-                    session,
-                    team_id=question.team_id,
-                    question_id=question.id,
-                    from_=(question_store.NUDGED,),
-                    to=question_store.OPEN,
-                    at=None,
-                )
-                question_store.wait_until(
-                    session, team_id=question.team_id, question_id=question.id, at=schedule.next_morning(now)
-                )
-                continue
-            outbox_store.enqueue(
-                session,
-                team_id=question.team_id,
-                dedupe_key=keys.question_nudge(question.id),
-                kind=NUDGE,
-                recipient_id=question.asked_id,
-                payload={"question_id": question.id},
-                deliver_after=now,
-                created_at=now,
-                # Not sent by the end of their working day: dropped rather than landing at night.
-                expires_at=datetime.combine(day, schedule.hours.end, schedule.zone).astimezone(UTC),
-            )
-            planned += 1
+            planned += self._plan_one(session, question, settings_of[question.team_id], now)
         return planned
+
+    def _plan_one(
+        self, session: Session, question: Question, settings: WorkspaceSettings, now: datetime
+    ) -> bool:
+        """The nudge about one question, written (True); or the moment it waits for; or let go."""
+        team_id, question_id = question.team_id, question.id
+        if not settings.question_nudges or now - question.asked_at > GIVE_UP_AFTER:
+            question_store.move(
+                session,
+                team_id=team_id,
+                question_id=question_id,
+                from_=(question_store.OPEN,),
+                to=question_store.DROPPED,
+                at=now,
+            )
+            return False
+        schedule = schedule_in(session, team_id=team_id, user_id=question.asked_id)
+        due_at = schedule.after_working(question.asked_at, timedelta(hours=settings.question_wait_hours))
+        if due_at <= now and (not schedule.is_open(now) or schedule.is_away(now)):
+            due_at = schedule.back_and_working(now + timedelta(seconds=1))  # not at night, not while away
+        if due_at > now:
+            question_store.wait_until(session, team_id=team_id, question_id=question_id, at=due_at)
+            return False
+        if not question_store.move(
+            session,
+            team_id=team_id,
+            question_id=question_id,
+            from_=(question_store.OPEN,),
+            to=question_store.NUDGED,
+            at=None,
+        ):
+            return False  # another replica nudged it
+        day = now.astimezone(schedule.zone).date()
+        if not question_store.take_nudge(
+            session, team_id=team_id, user_id=question.asked_id, day=day, cap=settings.question_daily_cap
+        ):
+            # Enough for today: back to waiting, for their next working morning.
+            question_store.reopen(
+                session, team_id=team_id, question_id=question_id, at=schedule.next_morning(now)
+            )
+            return False
+        outbox_store.enqueue(
+            session,
+            team_id=team_id,
+            dedupe_key=keys.question_nudge(question_id),
+            kind=NUDGE,
+            recipient_id=question.asked_id,
+            payload={"question_id": question_id},
+            deliver_after=now,
+            created_at=now,
+            # Not sent by the end of their working day: dropped rather than landing at night.
+            expires_at=datetime.combine(day, schedule.hours.end, schedule.zone).astimezone(UTC),
+        )
+        return True
 
     def compose_nudge(self, message: Outbound) -> QuestionNudge | None:
         """As of now: none for a question answered, dismissed or deleted meanwhile."""
