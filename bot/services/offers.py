@@ -96,6 +96,19 @@ def sent_at(ts: str) -> datetime | None:
         return None
 
 
+def permalink_of(
+    messenger: Messenger, team_id: str, channel_id: str, ts: str, *, wait_if_busy: bool = True
+) -> str | None:
+    """A link to a message, or None when it cannot be had (gone, hidden). A rate limit is raised when
+    `wait_if_busy`: a row being sent waits for Retry-After and then comes with its link."""
+    try:
+        return messenger.permalink(team_id, channel_id, ts)
+    except DeliveryError as error:
+        if error.reason == "ratelimited" and wait_if_busy:
+            raise
+        return None
+
+
 class OfferService:
     def __init__(
         self,
@@ -184,7 +197,7 @@ class OfferService:
             title=spotted.title,
             due=spotted.due,
             author_tz=tz,
-            link=self._link(team_id, channel_id, message_ts),
+            link=permalink_of(self._messenger, team_id, channel_id, message_ts),
             reply=PrivateReply(
                 user_id=author_id,
                 channel_id=channel_id,
@@ -206,14 +219,6 @@ class OfferService:
             return ()
         bots, gone = self._people.sort_out(team_id, people)
         return tuple(user_id for user_id in people if user_id not in bots and user_id not in gone)
-
-    def _link(self, team_id: str, channel_id: str, message_ts: str) -> str | None:
-        try:
-            return self._messenger.permalink(team_id, channel_id, message_ts)
-        except DeliveryError as error:
-            if error.reason == "ratelimited":
-                raise  # the offer waits for Retry-After, then comes with its link
-            return None
 
     def track(self, choice: OfferChoice) -> MadePromise:
         """The offer taken: an ordinary promise from here on, once per message and author. Raises

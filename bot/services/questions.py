@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.offers import ChatMessage, sent_at
+from bot.services.offers import ChatMessage, permalink_of, sent_at
 from bot.services.people import PeopleService, schedule_in
 from bot.services.ports import DeliveryError, Messenger
 from bot.services.promises import MadePromise, PromiseRefused, PromiseRequest, PromiseService
@@ -348,7 +348,7 @@ class QuestionService:
             asker_id=asker_id,
             asked_at=asked_at,
             text=text,
-            link=self._link(message.team_id, channel_id, message_ts),
+            link=permalink_of(self._messenger, message.team_id, channel_id, message_ts),
             reply_by=schedule.after_working(now, REPLY_WITHIN),
             reader_tz=schedule.tz,
             sent_at=now,
@@ -363,14 +363,6 @@ class QuestionService:
             to=question_store.DROPPED,
             at=self._clock.now(),
         )
-
-    def _link(self, team_id: str, channel_id: str, ts: str, *, when_busy: str = "raise") -> str | None:
-        try:
-            return self._messenger.permalink(team_id, channel_id, ts)
-        except DeliveryError as error:
-            if error.reason == "ratelimited" and when_busy == "raise":
-                raise  # a nudge waits for Retry-After, then comes with its link
-            return None
 
     def compose_heard(self, message: Outbound) -> QuestionHeard:
         payload = message.payload
@@ -423,7 +415,9 @@ class QuestionService:
                     due_at=reply_by,
                     channel_id=channel_id,
                     origin_ts=message_ts,
-                    context_link=self._link(team_id, channel_id, message_ts, when_busy="skip"),
+                    context_link=permalink_of(
+                        self._messenger, team_id, channel_id, message_ts, wait_if_busy=False
+                    ),
                     # They are told in the question's thread, where they asked.
                     tell_promisees=False,
                 )
