@@ -24,7 +24,7 @@ from bot.services.due_dates import Due
 from bot.services.people import PeopleService
 from bot.services.ports import DeliveryError, Messenger, PrivateReply
 from bot.services.promises import MadePromise, PromiseRequest, PromiseService
-from bot.services.spotting import spot_promise
+from bot.services.spotting import could_be_a_promise, spot_promise
 from bot.services.workspaces import WorkspaceService
 from storage import outbox as outbox_store
 from storage.db import SessionFactory, unit_of_work
@@ -138,7 +138,7 @@ class OfferService:
         written_at = sent_at(message.ts)
         if written_at is None or abs(now - written_at) > FRESH_FOR:
             return False
-        if not self._workspaces.get(message.team_id).spot_promises:
+        if not self._workspaces.get(message.team_id).spot_promises or not could_be_a_promise(message.text):
             return False
         if not self._people.preferences(message.team_id, message.user_id).promise_offers:
             return False

@@ -90,12 +90,18 @@ class SpottedPromise:
     due: Due
 
 
+def could_be_a_promise(text: str) -> bool:
+    """The cheap first look (a commitment cue and a time cue): False for nearly every message, before
+    anything else is read or looked up."""
+    folded = text[:MAX_CHARS].casefold()
+    return bool(_CHEAP_CUE.search(folded) and _CHEAP_TIME.search(folded))
+
+
 def spot_promise(text: str, *, now: datetime, tz: str) -> SpottedPromise | None:
     """None unless `text` is the author committing themselves to do something, with a time.
     `now` is aware; the time is resolved in `tz` (an unknown zone is read as UTC)."""
     head = text[:MAX_CHARS]
-    folded = head.casefold()
-    if not (_CHEAP_CUE.search(folded) and _CHEAP_TIME.search(folded)):
+    if not could_be_a_promise(head):
         return None
     plain = _plain(head)
     clock = _Clock(now.astimezone(UTC), now.astimezone(zone_of(tz)))
