@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -19,7 +20,6 @@ from bot.services.attention import Attentive
 from bot.services.celebrations import CelebrationService
 from bot.services.checkins import CheckinService
 from bot.services.delivery import DeliveryService
-from bot.services.due_dates import warm_up as warm_up_due_dates
 from bot.services.exports import ExportService
 from bot.services.home import HomeService
 from bot.services.kudos import KudosService
@@ -47,8 +47,11 @@ from handlers.slack.installations import register as register_installations
 from handlers.slack.listeners import register
 from handlers.slack.messenger import SlackDirectory, SlackMessenger
 from handlers.slack.outbox import SlackOutboxSender
-from handlers.teams.web import Teams, build_teams
 from storage.db import SessionFactory, create_db_engine, session_factory
+
+if TYPE_CHECKING:
+    # Microsoft's SDK weighs about 50 MiB: a Slack-only deployment never loads it.
+    from handlers.teams.web import Teams
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +90,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     clients: SlackClients = installations or OneWorkspace(client)
     messenger = SlackMessenger(clients)
     teams = (
-        build_teams(settings, sessions=sessions, clock=clock, people=lambda: people)
-        if settings.teams
-        else None
+        _teams(settings, sessions=sessions, clock=clock, people=lambda: people) if settings.teams else None
     )
     # Each workspace's questions and messages go to its own platform (see bot.services.platforms).
     directory = PlatformDirectory(
@@ -152,7 +153,6 @@ def build_app(settings: Settings, *, clock: Clock | None = None, engine: Engine 
     # Every kind of outbox row and its composer, planner or work, registered here and only here.
     for service in (kudos, promises, offers, questions, checkins, welcomes, celebrations, recaps, exports):
         service.register(delivery)
-    warm_up_due_dates()
     services = SlackServices(
         kudos=kudos,
         promises=promises,
@@ -270,3 +270,12 @@ def _authorization(
 def _no_token(team_id: str | None) -> None:
     """No SLACK_BOT_TOKEN (only `run` requires one): nothing is authorized."""
     return None
+
+
+def _teams(
+    settings: Settings, *, sessions: SessionFactory, clock: Clock, people: Callable[[], PeopleService]
+) -> Teams:
+    """Microsoft Teams' side, imported only where TEAMS_APP_ID is set."""
+    from handlers.teams.web import build_teams
+
+    return build_teams(settings, sessions=sessions, clock=clock, people=people)

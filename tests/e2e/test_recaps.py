@@ -337,8 +337,9 @@ def test_extramile_workspace_and_tick_post_the_recap_once(week: Harness, tmp_pat
     assert {c.method for c in h.fake.calls if c.token != "xoxb-cli"} == {"upload"}
 
 
-def test_a_server_that_draws_nothing_never_loads_matplotlib(tmp_path: Path) -> None:
-    """The chart library is imported by the first chart, so an idle server's memory does not carry it."""
+def test_an_idle_server_loads_no_heavy_library_until_it_needs_it(tmp_path: Path) -> None:
+    """Charts (matplotlib), date parsing (dateparser) and Microsoft's SDK are imported when first needed,
+    so an idle Slack-only server's memory does not carry them (issue #12, benchmark 4)."""
     import subprocess
     import sys
 
@@ -346,20 +347,27 @@ def test_a_server_that_draws_nothing_never_loads_matplotlib(tmp_path: Path) -> N
 
     script = f"""
 import sys
+from datetime import UTC, datetime
 from bot.app import build_app
 from bot.services.charts import recap_chart
+from bot.services.due_dates import parse_due
 from handlers.slack.fake_api import FakeSlack
 from storage.db import create_db_engine, upgrade
 from tests.conftest import make_settings
+
+def loaded():
+    return [name in sys.modules for name in ("matplotlib", "dateparser", "microsoft_agents")]
 
 with FakeSlack(team_id="{TEAM}") as fake:
     engine = create_db_engine("sqlite:///{tmp_path / "idle.db"}")
     upgrade(engine)
     app = build_app(make_settings("sqlite:///{tmp_path / "idle.db"}", fake.url), engine=engine)
     app.services.delivery.tick()
-    print("after start and a tick:", "matplotlib" in sys.modules)
+    print("after start and a tick:", loaded())
     recap_chart(day_labels=["Mon"], this_week=[1], last_week=[0], values=[])
-    print("after a chart:", "matplotlib" in sys.modules)
+    print("after a chart:", loaded())
+    parse_due("14 March", now=datetime(2026, 11, 18, tzinfo=UTC), tz="UTC")
+    print("after a date in words:", loaded())
     app.workers.shutdown()
 """
     ran = subprocess.run(
@@ -372,4 +380,8 @@ with FakeSlack(team_id="{TEAM}") as fake:
     )
 
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.splitlines() == ["after start and a tick: False", "after a chart: True"]
+    assert ran.stdout.splitlines() == [
+        "after start and a tick: [False, False, False]",
+        "after a chart: [True, False, False]",
+        "after a date in words: [True, True, False]",
+    ]
