@@ -5,8 +5,7 @@ Four processes: a fake Slack, the server under test, and this load generator. Ea
 answers one request, rests, and its resident memory is read from /proc (VmRSS: idle). Then it takes a
 closed-loop burst of signed `/kudos` requests (REQUESTS, CONCURRENCY in flight: benchmark 1's closed
 loop, every request on its full path with an unlimited allowance), and its high-water mark is read
-(VmHWM: peak). The baseline is a sync Bolt app that only acks, dispatched off the event loop with
-`run_in_threadpool` under uvicorn with the same options as `extramile run`.
+(VmHWM: peak). The baseline is bench/bare_bolt.py: a sync Bolt app that only acks, served the same way.
 
 It also lists which heavy libraries `extramile run` has loaded by the time it is idle, and what each
 costs on its own in a fresh interpreter (charts and date parsing are meant to load when first needed).
@@ -51,45 +50,6 @@ HEAVY = {
     "prometheus_client": "prometheus_client",
     "pydantic_settings": "pydantic_settings",
 }
-
-
-def serve_bare(port: int, slack_url: str) -> None:
-    """The framework's floor: a sync Bolt app whose only listener acks, on Starlette under uvicorn."""
-    import uvicorn
-    from slack_bolt import Ack, App, BoltRequest
-    from slack_sdk import WebClient
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    bolt = App(
-        client=WebClient(token="xoxb-bench", base_url=slack_url),
-        signing_secret=SECRET,
-        token_verification_enabled=False,
-        process_before_response=False,
-    )
-
-    def ack_only(ack: Ack) -> None:
-        ack()
-
-    bolt.command("/kudos")(ack_only)
-
-    async def events(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8")
-        headers = {key: [value] for key, value in request.headers.items()}
-        answer = await run_in_threadpool(bolt.dispatch, BoltRequest(body=body, headers=headers))
-        return Response(content=answer.body, status_code=answer.status, headers=answer.first_headers())
-
-    async def healthz(request: Request) -> Response:
-        return Response("ok")
-
-    web = Starlette(routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz)])
-    # The options `extramile run` gives uvicorn (bot.server.serve).
-    uvicorn.Server(
-        uvicorn.Config(web, host="127.0.0.1", port=port, backlog=2048, log_config=None, log_level="warning")
-    ).run()
 
 
 def serve_fake() -> None:
@@ -262,7 +222,10 @@ def main(requests: int, concurrency: int) -> int:
             )
 
             def bare(port: int) -> subprocess.Popen[str]:
-                return subprocess.Popen([*me, "--serve-bare", str(port), slack_url], env=_env(), text=True)
+                bare_bolt = str(Path(__file__).resolve().parent / "bare_bolt.py")
+                return subprocess.Popen(
+                    [sys.executable, bare_bolt, str(port), slack_url, SECRET], env=_env(), text=True
+                )
 
             def extramile(port: int) -> subprocess.Popen[str]:
                 return subprocess.Popen([*cli, "run"], env={**env, "PORT": str(port)}, cwd=ROOT, text=True)
@@ -296,11 +259,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "SLACK_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
         serve_fake()
-    elif args.serve_bare:
-        serve_bare(int(args.serve_bare[0]), args.serve_bare[1])
     else:
         raise SystemExit(main(args.requests, args.concurrency))
