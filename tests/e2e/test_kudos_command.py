@@ -176,10 +176,16 @@ def test_daily_allowance_counts_the_givers_local_day(harness: Harness) -> None:
 
 
 def test_zero_allowance_means_unlimited(harness: Harness) -> None:
+    from storage.models import KudosAllowance
+
     harness.configure(daily_allowance=0)
     for n in range(7):
         assert harness.command(f"<@U0ANA|ana> thanks {n}") is None
     assert len(kudos_rows(harness)) == 7
+    # Nothing is counted, so a giver's kudos never queue behind one counter row.
+    with harness.session() as session:
+        assert session.scalars(select(KudosAllowance)).all() == []
+    assert {kudos.allowance_day for kudos in kudos_rows(harness)} == {None}
 
 
 def test_help_and_unknown_subcommands_show_usage(harness: Harness) -> None:
