@@ -232,8 +232,3 @@ def take_nudge(session: Session, *, team_id: str, user_id: str, day: date, cap: 
         returning=QuestionNudgeCount.sent,
     )
     return counted is not None
-
-
-def nudges_on(session: Session, *, team_id: str, user_id: str, day: date) -> int:
-    counter = session.get(QuestionNudgeCount, (team_id, user_id, day))
-    return counter.sent if counter is not None else 0

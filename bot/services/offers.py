@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services import keys
@@ -49,6 +49,8 @@ class ChatMessage:
     user_id: str
     ts: str
     text: str
+    # When it was written (the platform's own stamp, aware UTC).
+    written_at: datetime
     # The thread it was written in (None at the top of a channel), and who started that thread.
     thread_ts: str | None = None
     parent_user_id: str | None = None
@@ -86,14 +88,6 @@ class OfferChoice:
     due_at: datetime
     date_only: bool
     link: str | None
-
-
-def sent_at(ts: str) -> datetime | None:
-    """A message's ts is its Unix time: when it was written (None for a ts that is no time)."""
-    try:
-        return datetime.fromtimestamp(float(ts), UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def permalink_of(
@@ -135,8 +129,8 @@ class OfferService:
         """Records an offer to show when `message` is a promise its author may want tracked. Reads the
         database only (it runs before the platform hears "200"). True when an offer was recorded."""
         now = self._clock.now()
-        written_at = sent_at(message.ts)
-        if written_at is None or abs(now - written_at) > FRESH_FOR:
+        written_at = message.written_at
+        if abs(now - written_at) > FRESH_FOR:
             return False
         if not self._workspaces.get(message.team_id).spot_promises or not could_be_a_promise(message.text):
             return False
@@ -162,6 +156,7 @@ class OfferService:
                     "thread_ts": message.thread_ts,
                     "parent_user_id": message.parent_user_id,
                     "mentioned_ids": list(message.mentioned_ids[:MAX_PROMISEES]),
+                    "written_at": written_at.isoformat(),
                 },
                 deliver_after=now,
                 created_at=now,
@@ -178,8 +173,8 @@ class OfferService:
         payload = message.payload
         channel_id, message_ts = str(payload["channel_id"]), str(payload["message_ts"])
         thread_ts = payload.get("thread_ts")
-        written_at = sent_at(message_ts)
-        if written_at is None or not self._people.preferences(team_id, author_id).promise_offers:
+        written_at = datetime.fromisoformat(str(payload["written_at"]))
+        if not self._people.preferences(team_id, author_id).promise_offers:
             return None
         text = self._messenger.message_text(team_id, channel_id, message_ts, thread_ts=thread_ts)
         if text is None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import keys
 from bot.services.delivery import DeliveryService, Outbound
-from bot.services.offers import ChatMessage, permalink_of, sent_at
+from bot.services.offers import ChatMessage, permalink_of
 from bot.services.people import PeopleService, schedule_in
 from bot.services.ports import DeliveryError, Messenger
 from bot.services.promises import MadePromise, PromiseRefused, PromiseRequest, PromiseService
@@ -146,9 +146,7 @@ class QuestionService:
         """Before the ack, database only: a question that @mentions people in a channel is kept (one row
         per person asked); a message in a thread answers the questions there that wait on its author.
         How many questions were recorded."""
-        written_at = sent_at(message.ts)
-        if written_at is None:
-            return 0
+        written_at = message.written_at
         settings = self._workspaces.get(message.team_id)
         if not settings.question_nudges:
             return 0  # nothing is kept, and nothing waits (the planner lets go of what was kept before)

@@ -94,6 +94,9 @@ def chat_message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None
         return None
     if _channel_type(event) not in READ_IN or user_id == bot_user_id:
         return None
+    written_at = _time_of(str(ts))
+    if written_at is None:
+        return None
     thread_ts, parent = event.get("thread_ts"), event.get("parent_user_id")
     return ChatMessage(
         team_id=team_id,
@@ -101,12 +104,21 @@ def chat_message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None
         user_id=str(user_id),
         ts=str(ts),
         text=str(text),
+        written_at=written_at,
         thread_ts=thread_ts if isinstance(thread_ts, str) else None,
         parent_user_id=parent if isinstance(parent, str) else None,
         mentioned_ids=tuple(
             user for user in parse.mentioned_user_ids(str(text)) if user not in (user_id, bot_user_id)
         ),
     )
+
+
+def _time_of(ts: str) -> datetime | None:
+    """A Slack ts is the Unix time the message was written (None for one that is no time)."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _channel_type(event: dict[str, Any]) -> str:

@@ -27,7 +27,6 @@ TRACK = "offer_track"
 CHANGE = "offer_change"
 NOT_NOW = "offer_not_now"
 STOP = "offer_stop"
-OFFER_ACTIONS = (TRACK, CHANGE, NOT_NOW, STOP)
 # Slack takes at most 2,000 characters in a button's value: a title is cut to leave room for the rest.
 MAX_VALUE_CHARS = 2000
 

@@ -21,7 +21,6 @@ from handlers.slack.promise_blocks import for_everyone, when
 ON_IT = "question_on_it"
 DISMISS = "question_dismiss"
 OPEN = "question_open"
-QUESTION_ACTIONS = (ON_IT, DISMISS, OPEN)
 QUOTE_CHARS = 150
 
 
