@@ -19,14 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SECRET = "bench-secret"
-TEAM = "T0001"
+from servers import SECRET, TEAM, clean_env, free_port, serve_fake, wait_for  # noqa: E402
+
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SLACK_BUDGET = 3.0
 POSTED_WAIT = 180.0
@@ -56,30 +54,6 @@ class Result:
     def pct(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
-
-
-def serve_fake() -> None:
-    from handlers.slack.fake_api import FakeSlack
-
-    with FakeSlack(team_id=TEAM) as fake:
-        fake.add_user("U0GIVER", "gia")
-        fake.add_user("U0ANA", "ana")
-        fake.add_channel("C0GENERAL", "general")
-        print(fake.url, flush=True)
-        sys.stdin.read()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "DATABASE_", "PORT"))}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
 
 
 @contextmanager
@@ -108,7 +82,7 @@ def database(kind: str) -> Iterator[str]:
 
 
 def _prepare(url: str) -> None:
-    env = _env(DATABASE_URL=url)
+    env = clean_env(DATABASE_URL=url)
     cli = [sys.executable, "-m", "bot.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run(
@@ -127,19 +101,6 @@ def posted_kudos(url: str) -> int:
             )
     finally:
         engine.dispose()
-
-
-def wait_for(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited with {process.returncode}") from None
-            time.sleep(0.1)
-    raise SystemExit("the server did not come up")
 
 
 def sender_for(kind: str, url: str, slack_url: str) -> Callable[[int], int]:
@@ -241,12 +202,12 @@ def run_one(
                 slack_url,
                 SECRET,
             ],
-            env=_env(),
+            env=clean_env(),
             text=True,
         )
     else:
         assert db is not None
-        env = _env(
+        env = clean_env(
             SLACK_BOT_TOKEN="xoxb-bench",
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=slack_url,

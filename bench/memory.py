@@ -16,14 +16,10 @@ costs on its own in a fresh interpreter (charts and date parsing are meant to lo
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SECRET = "bench-secret"
-TEAM = "T0001"
+from servers import SECRET, TEAM, clean_env, free_port, serve_fake, wait_for  # noqa: E402
+
 REST_SECONDS = 3.0
 # Libraries that weigh on a process, and the module that loads each.
 HEAVY = {
@@ -50,23 +46,6 @@ HEAVY = {
     "prometheus_client": "prometheus_client",
     "pydantic_settings": "pydantic_settings",
 }
-
-
-def serve_fake() -> None:
-    from handlers.slack.fake_api import FakeSlack
-
-    with FakeSlack(team_id=TEAM) as fake:
-        fake.add_user("U0GIVER", "gia")
-        fake.add_user("U0ANA", "ana")
-        fake.add_channel("C0GENERAL", "general")
-        print(fake.url, flush=True)
-        sys.stdin.read()  # until the driver closes our stdin
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -91,19 +70,6 @@ def children(pid: int) -> list[int]:
         except FileNotFoundError:
             continue
     return found
-
-
-def wait_for(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited with {process.returncode}") from None
-            time.sleep(0.1)
-    raise SystemExit("the server did not come up")
 
 
 def burst(url: str, slack_url: str, requests: int, concurrency: int) -> tuple[int, float]:
@@ -163,7 +129,7 @@ def loaded_at_idle(slack_url: str, database: str) -> list[str]:
         "app.workers.shutdown()\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=_env(), check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env(), check=True
     )
     import json
 
@@ -183,16 +149,9 @@ def import_cost_mib(module: str) -> float:
         "print(rss() - before)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=_env()
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=clean_env()
     )
     return int(result.stdout.strip() or 0) / 1024
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "DATABASE_", "PORT"))}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
 
 
 def main(requests: int, concurrency: int) -> int:
@@ -203,7 +162,7 @@ def main(requests: int, concurrency: int) -> int:
     try:
         with tempfile.TemporaryDirectory() as folder:
             database = f"sqlite:///{Path(folder) / 'bench.db'}"
-            env = _env(
+            env = clean_env(
                 SLACK_BOT_TOKEN="xoxb-bench",
                 SLACK_SIGNING_SECRET=SECRET,
                 SLACK_API_URL=slack_url,
@@ -224,7 +183,7 @@ def main(requests: int, concurrency: int) -> int:
             def bare(port: int) -> subprocess.Popen[str]:
                 bare_bolt = str(Path(__file__).resolve().parent / "bare_bolt.py")
                 return subprocess.Popen(
-                    [sys.executable, bare_bolt, str(port), slack_url, SECRET], env=_env(), text=True
+                    [sys.executable, bare_bolt, str(port), slack_url, SECRET], env=clean_env(), text=True
                 )
 
             def extramile(port: int) -> subprocess.Popen[str]:
