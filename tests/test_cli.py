@@ -349,6 +349,57 @@ def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
         assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
 
 
+def test_tick_at_an_instant_reads_absences_as_of_that_instant_not_the_wall_clock(tmp_path: Path) -> None:
+    from datetime import date
+
+    from bot.app import build_app
+    from bot.clock import FrozenClock
+    from bot.services.people import Preferences
+    from bot.services.promises import PromiseRequest
+    from storage.db import upgrade
+    from tests.conftest import make_settings
+
+    database = f"sqlite:///{tmp_path / 'away.db'}"
+    with FakeSlack(team_id=TEAM) as fake:
+        fake.add_user(GIVER, "gia", tz="Europe/London")
+        fake.add_user(ANA, "ana", tz="America/New_York")
+        engine = create_db_engine(database)
+        upgrade(engine)
+        app = build_app(
+            make_settings(database, fake.url),
+            clock=FrozenClock(datetime(2026, 11, 18, 15, tzinfo=UTC)),
+            engine=engine,
+        )
+        # Gia is away until Friday 20 November: long over by the wall clock, not on the 20th itself.
+        app.services.people.save_preferences(TEAM, GIVER, Preferences(away_until=date(2026, 11, 20)))
+        app.services.promises.make(
+            PromiseRequest(
+                team_id=TEAM,
+                promiser_id=GIVER,
+                dedupe_key="away",
+                promisee_ids=(ANA,),
+                text="the deck by Friday 3pm",
+            )
+        )
+        app.workers.shutdown()
+        engine.dispose()
+        fake.clear_calls()
+        env = clean_env(
+            tmp_path,
+            DATABASE_URL=database,
+            SLACK_BOT_TOKEN="xoxb-cli",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=fake.url,
+        )
+
+        done = extramile("tick", "--at", "2026-11-20T13:00:00Z", env=env, cwd=tmp_path)
+
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.endswith("extramile: planned 0, sent 1, rescheduled 1, dead 0, cancelled 0\n")
+        # Ana hears her promise was heard; Gia's heads-up waits for her return.
+        assert [call.params["channel"] for call in fake.calls_to("chat.postMessage")] == [ANA]
+
+
 def test_the_scheduler_is_a_clock_with_two_fixed_jobs(tmp_path: Path) -> None:
     from slack_sdk import WebClient
 

@@ -39,7 +39,7 @@ class Attentive:
         row), or None: send it now."""
         if attention == "now" or not is_person(message.recipient_id):
             return None
-        now = self._clock.now()
+        now = message.as_of or self._clock.now()
         schedule = self._people.schedule(message.team_id, message.recipient_id)
         if schedule.is_away(now):
             return Held(until=schedule.back_and_working(now))

@@ -522,7 +522,7 @@ class DeliveryService:
                     session, team_id=message.team_id, digest_key=message.dedupe_key
                 )
             ]
-        now = self._clock.now()
+        now = message.as_of or self._clock.now()
         items: list[object] = []
         shown: list[int] = []
         dropped: list[int] = []
@@ -559,7 +559,7 @@ class DeliveryService:
             team_id=message.team_id,
             digest_key=message.dedupe_key,
             status=outbox_store.SENT,
-            at=self._clock.now(),
+            at=message.as_of or self._clock.now(),
             row_ids=self._digest_rows.pop(message.id, []),
         )
 
@@ -571,7 +571,7 @@ class DeliveryService:
             team_id=message.team_id,
             digest_key=message.dedupe_key,
             status=outbox_store.DEAD,
-            at=self._clock.now(),
+            at=message.as_of or self._clock.now(),
             reason=f"digest: {error.reason}"[:255],
         )
 

@@ -507,7 +507,7 @@ class KudosService:
         """In the transaction that marks the post sent: the kudos is posted, and its DMs and the
         giver's confirmation are written, or, taken back meanwhile, its withdrawal is."""
         kudos_id, team_id = int(message.payload["kudos_id"]), message.team_id
-        now = self._clock.now()
+        now = message.as_of or self._clock.now()
         if not kudos_store.mark_posted(
             session,
             team_id=team_id,
@@ -600,7 +600,7 @@ class KudosService:
 
     def compose_reply(self, message: Outbound) -> KudosReply | None:
         reply = PrivateReply.model_validate(message.payload["reply"])
-        if reply.reply_url and reply.reply_url_until and reply.reply_url_until <= self._clock.now():
+        if reply.reply_url and reply.reply_url_until and reply.reply_url_until <= (message.as_of or self._clock.now()):
             reply = reply.model_copy(update={"reply_url": None})  # expired: a DM instead
         refusal = message.payload.get("refusal")
         if refusal is not None:

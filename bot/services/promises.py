@@ -538,7 +538,7 @@ class PromiseService:
         away_until = None
         if promise.promiser_id and message.recipient_id != promise.promiser_id:
             schedule = self._people.schedule(message.team_id, promise.promiser_id)
-            if schedule.is_away(self._clock.now()):
+            if schedule.is_away(message.as_of or self._clock.now()):
                 away_until = schedule.away_until
         return PromiseNotice(
             promise=promise,
