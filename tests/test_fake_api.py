@@ -187,6 +187,75 @@ def test_rate_limit_next(fake: FakeSlack, client: WebClient) -> None:
     assert len(fake.calls_to("users.info")) == 2
 
 
+class ManualClock:
+    """Seconds that move only when a test says so (the fake's rate limits read it)."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def retry_after_of(client: WebClient, channel: str) -> str:
+    """Posts once, expecting Slack's 429; the Retry-After it came with."""
+    with pytest.raises(SlackApiError) as exc:
+        client.chat_postMessage(channel=channel, text="one too many")
+    assert exc.value.response.status_code == 429 and error_of(exc) == "ratelimited"
+    return str(exc.value.response.headers["Retry-After"])
+
+
+def test_posts_are_not_limited_unless_asked(fake: FakeSlack, client: WebClient) -> None:
+    for n in range(60):
+        assert client.chat_postMessage(channel="U1", text=f"quick {n}")["ok"] is True
+
+
+def test_each_conversation_takes_a_short_burst_then_about_one_post_a_second(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    clock = ManualClock()
+    fake.limit_posts(per_channel=1, channel_burst=3, workspace=100, clock=clock)
+
+    for n in range(3):
+        client.chat_postMessage(channel="U1", text=f"burst {n}")
+    assert retry_after_of(client, "DU1") == "1"  # the same DM, by its conversation id
+    assert client.chat_postMessage(channel="C1", text="another conversation")["ok"] is True
+    assert client.users_info(user="U1")["ok"] is True  # other methods are not limited
+
+    clock.seconds += 1
+    assert client.chat_postMessage(channel="U1", text="a second later")["ok"] is True
+    assert retry_after_of(client, "U1") == "1"
+    assert [m["text"] for m in fake.messages("DU1")] == ["burst 0", "burst 1", "burst 2", "a second later"]
+
+
+def test_the_workspace_cap_holds_across_conversations_and_says_how_long_in_whole_seconds(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    clock = ManualClock()
+    fake.limit_posts(per_channel=10, channel_burst=10, workspace=0.4, workspace_burst=2, clock=clock)
+
+    client.chat_postMessage(channel="U1", text="one")
+    client.chat_postMessage(channel="U2", text="two")
+    assert retry_after_of(client, "C1") == "3"  # the next token is 2.5 s away: rounded up
+    clock.seconds += 2.4
+    assert retry_after_of(client, "C1") == "1"
+    clock.seconds += 0.1
+    assert client.chat_postMessage(channel="C1", text="three")["ok"] is True
+    refused = [c for c in fake.calls_to("chat.postMessage") if c.status == 429]
+    assert [c.response for c in refused] == [{"ok": False, "error": "ratelimited"}] * 2
+
+
+def test_a_refused_post_uses_up_nothing(fake: FakeSlack, client: WebClient) -> None:
+    clock = ManualClock()
+    fake.limit_posts(per_channel=1, channel_burst=1, workspace=1, workspace_burst=1, clock=clock)
+
+    client.chat_postMessage(channel="U1", text="first")
+    for _ in range(5):
+        retry_after_of(client, "U1")
+    clock.seconds += 1
+    assert client.chat_postMessage(channel="U1", text="one second later")["ok"] is True
+
+
 def test_slow_down_answers_one_method_late_without_holding_up_the_others(
     fake: FakeSlack, client: WebClient
 ) -> None:

@@ -15,6 +15,7 @@ import email.policy
 import hashlib
 import itertools
 import json
+import math
 import re
 import secrets
 import threading
@@ -125,6 +126,48 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Bucket:
+    """A token bucket: `burst` calls at once, then `rate` a second."""
+
+    def __init__(self, rate: float, burst: int, at: float) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.at = at
+
+    def wait(self, now: float) -> float:
+        """Seconds until a call would be let through (0: now)."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+@dataclass
+class _PostLimits:
+    """Slack's limits on chat.postMessage: each channel, and the whole workspace."""
+
+    per_channel: float
+    channel_burst: int
+    workspace: _Bucket
+    clock: Callable[[], float]
+    channels: dict[str, _Bucket] = field(default_factory=dict)
+
+    def admit(self, channel: str) -> float:
+        """0 when the post is let through (it uses up its tokens), else the seconds to wait."""
+        now = self.clock()
+        bucket = self.channels.get(channel)
+        if bucket is None:
+            bucket = self.channels[channel] = _Bucket(self.per_channel, self.channel_burst, now)
+        wait = max(bucket.wait(now), self.workspace.wait(now))
+        if wait == 0:
+            bucket.take()
+            self.workspace.take()
+        return wait
+
+
 def _ok(**fields: Any) -> _Reply:
     return _Reply(200, {"ok": True, **fields})
 
@@ -226,6 +269,7 @@ class FakeSlack:
         self._home_views: dict[str, str] = {}
         self._failures: dict[str, deque[tuple[str, str | None]]] = {}
         self._rate_limits: dict[str, deque[int]] = {}
+        self._post_limits: _PostLimits | None = None
         self._delays: dict[str, float] = {}
         self._last_ts_us = 0
         self._view_seq = itertools.count(1)
@@ -520,6 +564,29 @@ class FakeSlack:
         with self._lock:
             self._rate_limits.setdefault(method, deque()).extend([retry_after] * times)
 
+    def limit_posts(
+        self,
+        *,
+        per_channel: float = 1.0,
+        channel_burst: int = 3,
+        workspace: float = 50.0,
+        workspace_burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """From now on chat.postMessage is limited as Slack limits it: `per_channel` posts a second in each
+        conversation after a burst of `channel_burst`, and `workspace` a second across the workspace after
+        a burst of `workspace_burst` (default: one second's worth). A post past either is answered 429
+        `ratelimited` with `Retry-After` in whole seconds, and uses up nothing. `clock` (seconds, e.g.
+        time.monotonic) lets a test move time instead of sleeping."""
+        burst = workspace_burst if workspace_burst is not None else max(1, round(workspace))
+        with self._lock:
+            self._post_limits = _PostLimits(
+                per_channel=per_channel,
+                channel_burst=channel_burst,
+                workspace=_Bucket(workspace, burst, clock()),
+                clock=clock,
+            )
+
     def slow_down(self, method: str, seconds: float) -> None:
         """Every later call of `method` is answered `seconds` late (0: at once again), as a slow Slack
         would; other calls are not held up. Makes a delivery pass last long enough to interrupt."""
@@ -610,6 +677,14 @@ class FakeSlack:
         if limits:
             retry_after = limits.popleft()
             return _Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+        if method == "chat.postMessage" and self._post_limits is not None:
+            channel = _str_param(params, "channel")
+            # A post to a user id goes to the app's DM with them: the same conversation as its D id.
+            wait = self._post_limits.admit("D" + channel if channel[:1] in ("U", "W") else channel)
+            if wait > 0:
+                # Slack says how long in whole seconds, rounded up: never "0".
+                retry_after = max(1, math.ceil(wait - 1e-9))  # 1e-9: float noise must not add a second
+                return _Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
         failures = self._failures.get(method)
         if failures:
             for queued in list(failures):
