@@ -1,11 +1,16 @@
 """Respecting attention, where every message is sent: a person who is away hears nothing until they
-are back, and a person who asked for a digest gets the messages that can wait as one DM at the start
-of their working day.
+are back, nobody hears from ExtraMile outside their working hours unless they chose the time, and a
+person who asked for a digest gets the messages that can wait as one DM at the start of their day.
 
 Each kind of outbox message says how it treats attention when it is registered (`Attention` in
-bot.services.delivery): "now" (a reply, a channel post, a welcome), "waits" (nothing while the person is
-away: an exact-time reminder comes when they are back), or "digest" (may also be folded into the day's
-digest: nudges, heads-ups, kudos notices).
+bot.services.delivery):
+- "now": a reply to what the person has just done, a channel post, a welcome as they arrive;
+- "exact": a time the person chose (a promise's due time, "remind me in an hour"): kept, working
+  hours or not, but held while they are away;
+- "waits": held while they are away and outside their working hours (a celebration DM planned at
+  the channel's hour for someone whose day starts later, a word about a promise they wait on);
+- "digest": as "waits", and folded into the day's digest for those who asked for one (nudges,
+  heads-ups, kudos notices).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from storage.db import SessionFactory, unit_of_work
 DIGEST_GRACE = timedelta(minutes=15)
 # The digest itself goes a minute after the day starts: what comes due at the start has folded by then.
 DIGEST_DELAY = timedelta(minutes=1)
+# Written on a row held for the start of its person's working hours.
+HELD_HOURS = "outside working hours"
 
 
 class Attentive:
@@ -35,21 +42,25 @@ class Attentive:
         self._people = people
 
     def route(self, message: Outbound, attention: Attention, owner: str) -> Held | Folded | None:
-        """Held until the person is back, folded into their digest (written now, with the digest's
-        row), or None: send it now."""
+        """Held until the person is back or their working hours, folded into their digest (written
+        now, with the digest's row), or None: send it now."""
         if attention == "now" or not is_person(message.recipient_id):
             return None
         now = message.as_of or self._clock.now()
         schedule = self._people.schedule(message.team_id, message.recipient_id)
         if schedule.is_away(now):
             return Held(until=schedule.back_and_working(now))
+        if attention == "exact" or message.reclaimed:
+            # A time they chose is kept; a row that may already have gone out is sent as it is,
+            # after its sender looks for it.
+            return None
         if (
             attention != "digest"
-            # A row that may already have gone out is sent as it is, after its sender looks for it.
-            or message.reclaimed
             or not self._people.preferences(message.team_id, message.recipient_id).digest
         ):
-            return None
+            if schedule.is_open(now):
+                return None
+            return Held(until=schedule.next_open(now), why=HELD_HOURS)
         local = now.astimezone(schedule.zone)
         day_starts = datetime.combine(local.date(), schedule.hours.start, schedule.zone)
         if local.weekday() in schedule.hours.weekdays and day_starts <= now < day_starts + DIGEST_GRACE:

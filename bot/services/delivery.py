@@ -77,15 +77,17 @@ class Composer(Protocol):
 
 Planner = Callable[[Session, datetime], int]
 # How a kind of message treats a person's attention (see bot.services.attention).
-Attention = Literal["now", "waits", "digest"]
+Attention = Literal["now", "exact", "waits", "digest"]
 DIGEST = "delivery.digest"
 
 
 @dataclass(frozen=True)
 class Held:
-    """The person is away: the message waits until then."""
+    """The person is away, or outside their working hours: the message waits until then."""
 
     until: datetime
+    # Written on the row: "away" rows are brought forward when the person comes back early.
+    why: str = "away"
 
 
 @dataclass(frozen=True)
@@ -332,9 +334,7 @@ class DeliveryService:
         if kind is not None and kind.attention is not None and self._attention is not None:
             routed = self._attention.route(message, kind.attention(message), self.owner)
             if isinstance(routed, Held):
-                self._reschedule(
-                    message, routed.until, outbox_store.HELD_AWAY, message.attempts, maybe_sent=False
-                )
+                self._reschedule(message, routed.until, routed.why, message.attempts, maybe_sent=False)
                 report.rescheduled += 1
                 self._observe(message, "held")
                 return

@@ -599,13 +599,15 @@ PAGE = 500
 
 
 def attention(message: Outbound) -> Attention:
-    """A confirmation comes at once. Word to the people waiting, and reminders tied to a time (the
-    heads-up before it is due, the due time, an hour's snooze), wait while the reader is away. Morning
-    nudges can also join the reader's digest."""
+    """A confirmation comes at once. The due time and an hour's snooze are times the promiser chose:
+    kept exactly, unless they are away. Word to the people waiting and the heads-up before it is due
+    wait for the reader's working hours; morning nudges can also join the reader's digest."""
     stage = message.payload.get("stage")
     if stage == "made":
         return "now"
-    if stage == "nudge" or (stage == "snooze" and not message.payload.get("exact")):
+    if stage == "due" or (stage == "snooze" and message.payload.get("exact")):
+        return "exact"
+    if stage == "nudge" or stage == "snooze":
         return "digest"
     return "waits"
 

@@ -195,3 +195,40 @@ def test_coming_back_early_brings_what_waited(harness: Harness) -> None:
 
     [dm] = dms(h, ANA)
     assert "gave you kudos" in texts(dm["blocks"])
+
+
+def test_a_celebration_dm_waits_for_the_start_of_the_celebrants_own_day(harness: Harness) -> None:
+    h = harness
+    h.fake.add_channel("C0PARTY", "celebrations")
+    h.configure(celebrations_channel_id="C0PARTY")
+    prefer(h, GIVER, work_start=time(11), work_end=time(19))  # Gia (London) starts at 11:00
+    h.command("19 November", name="/birthday")
+
+    tick(h, datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # the channel's hour: the post, not the DM
+    assert len(h.posts("C0PARTY")) == 1
+    assert dms(h, GIVER) == []
+    with h.session() as session:
+        held = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == GIVER)).one()
+        assert (held.status, held.deliver_after, held.last_error) == (
+            "pending",
+            datetime(2026, 11, 19, 11, 0, tzinfo=UTC),
+            "outside working hours",
+        )
+    tick(h, datetime(2026, 11, 19, 10, 59, tzinfo=UTC))
+    assert dms(h, GIVER) == []
+    tick(h, datetime(2026, 11, 19, 11, 0, tzinfo=UTC))
+    [dm] = dms(h, GIVER)
+    assert "Happy birthday!" in texts(dm["blocks"])
+
+
+def test_a_due_time_they_chose_is_kept_after_hours(harness: Harness) -> None:
+    h = harness
+    # Gia (London) works 09:00 to 17:00 and promises something for 20:00.
+    prefer(h, GIVER, work_start=time(9), work_end=time(17))
+    promise_to(h, 1, "by Thursday 8pm")
+
+    tick(h, datetime(2026, 11, 19, 19, 59, tzinfo=UTC))
+    assert dms(h, GIVER) == []
+    tick(h, datetime(2026, 11, 19, 20, 0, tzinfo=UTC))
+    [due] = dms(h, GIVER)
+    assert "It's time" in texts(due["blocks"]) and "actions" in {block["type"] for block in due["blocks"]}
