@@ -283,7 +283,7 @@ def seed_stored(engine: Engine, total: int, rng: random.Random) -> dict[str, int
                     "requester_id": requester,
                     "contact_name": "Dan",
                     "every_count": 1,
-                    "every_unit": "weeks",
+                    "every_unit": "week",
                     "start_date": NOW.date() - timedelta(weeks=weeks),
                     "local_time": clock_time(10, 0),
                     # An active one's next occurrence is next week; the rest were stopped.
@@ -488,7 +488,7 @@ def seed_recent(engine: Engine, due: Due) -> None:
                     requester_id=people[n],
                     contact_name="Dan",
                     every_count=2,
-                    every_unit="weeks",
+                    every_unit="week",
                     start_date=NOW.date(),
                     local_time=clock_time(9, 0),
                     next_occurrence=1,
