@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import String, cast, func, select, update
+from sqlalchemy import Date, Integer, String, case, cast, func, literal, select, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage.models import Checkin, CheckinCompletion
 from storage.upserts import insert_ignored, insert_once
@@ -76,17 +80,45 @@ def active_for(session: Session, *, team_id: str, requester_id: str) -> list[Che
     )
 
 
-def all_active(session: Session, *, after_id: int, limit: int) -> list[Checkin]:
-    """For the planner: active check-ins in every workspace (each row carries its team_id), a page
-    at a time (ids above `after_id`)."""
+def active_due_by(session: Session, *, day: date, after_id: int, limit: int) -> list[Checkin]:
+    """For the planner: active check-ins in every workspace (each row carries its team_id) whose next
+    occurrence may fall on or before `day`, a page at a time (ids above `after_id`). The bound errs
+    early, never late: a month counts as 28 days, and moving to working hours only makes it later."""
+    fewest_days = case((Checkin.every_unit == "day", 1), (Checkin.every_unit == "week", 7), else_=28)
     return list(
         session.scalars(
             select(Checkin)
-            .where(Checkin.status == ACTIVE, Checkin.id > after_id)
+            .where(
+                Checkin.status == ACTIVE,
+                Checkin.id > after_id,
+                _DaysUntil(Checkin.start_date, literal(day, Date))
+                >= (Checkin.next_occurrence - 1) * Checkin.every_count * fewest_days,
+            )
             .order_by(Checkin.id)
             .limit(limit)
         )
     )
+
+
+class _DaysUntil(FunctionElement[int]):
+    """Whole days from a date column to a later date, in SQL (date arithmetic differs by database):
+    so the planner reads only the check-ins that may be due, not every active one."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_until"
+
+
+@compiles(_DaysUntil, "sqlite")
+def _days_until_on_sqlite(element: _DaysUntil, compiler: SQLCompiler, **kw: Any) -> str:
+    start, day = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(julianday({day}) - julianday({start}) AS INTEGER)"
+
+
+@compiles(_DaysUntil, "postgresql")
+def _days_until_on_postgresql(element: _DaysUntil, compiler: SQLCompiler, **kw: Any) -> str:
+    start, day = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({day} - {start})"
 
 
 def advance(

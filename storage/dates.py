@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Person, PersonDates
@@ -67,19 +67,49 @@ def in_team(session: Session, *, team_id: str) -> list[PersonDates]:
     return list(session.scalars(select(PersonDates).where(PersonDates.team_id == team_id)))
 
 
-def everyone_active(session: Session, *, after: tuple[str, str], limit: int) -> list[tuple[PersonDates, str]]:
-    """Every workspace's shared dates with the person's cached zone, deactivated people left out, a
-    page at a time: rows after the (team id, user id) `after`."""
-    team_id, user_id = after
+def celebrated_between(session: Session, *, first: date, last: date) -> list[tuple[PersonDates, str]]:
+    """Every workspace's shared dates whose birthday or anniversary may fall on a day in [first, last]
+    (any year; a few more, never fewer: the caller picks the celebrations out), with the person's cached
+    zone, deactivated people left out. The birthday and start date indexes keep this to those few days'
+    people, so it is read in one go: no order or paging that would walk the primary key instead."""
     rows = session.execute(
         select(PersonDates, Person.tz)
         .outerjoin(Person, (Person.team_id == PersonDates.team_id) & (Person.user_id == PersonDates.user_id))
+        .where(or_(*_birthdays_between(first, last), *_anniversaries_between(session, first, last)))
         .where((Person.is_deleted.is_(None)) | (Person.is_deleted.is_(False)))
-        .where(tuple_(PersonDates.team_id, PersonDates.user_id) > tuple_(team_id, user_id))
-        .order_by(PersonDates.team_id, PersonDates.user_id)
-        .limit(limit)
     ).all()
     return [(dates, tz or "UTC") for dates, tz in rows]
+
+
+def _birthdays_between(first: date, last: date) -> list[ColumnElement[bool]]:
+    days = {(day.month, day.day) for day in _days(first, last)}
+    if (2, 28) in days:
+        days.add((2, 29))  # celebrated on the 28th in years without one
+    return [
+        and_(PersonDates.birthday_month == month, PersonDates.birthday_day == day)
+        for month, day in sorted(days)
+    ]
+
+
+def _anniversaries_between(session: Session, first: date, last: date) -> list[ColumnElement[bool]]:
+    """A start date on the same days of any year since the earliest one: one range per year, a day
+    wider on each side (leap days shift a day of the year by one)."""
+    earliest = session.scalar(select(func.min(PersonDates.start_date)))
+    if earliest is None:
+        return []
+    offset = first - date(first.year, 1, 1)
+    span = last - first
+    ranges: list[ColumnElement[bool]] = []
+    for year in range(earliest.year, last.year + 1):
+        start = date(year, 1, 1) + offset - timedelta(days=1)
+        ranges.append(PersonDates.start_date.between(start, start + span + timedelta(days=2)))
+    return ranges
+
+
+def _days(first: date, last: date) -> list[date]:
+    # A window of a few days: at most a year's worth of distinct (month, day) pairs.
+    count = min((last - first).days, 366) + 1
+    return [first + timedelta(days=n) for n in range(count)]
 
 
 def active_in_team(session: Session, *, team_id: str) -> list[tuple[PersonDates, str]]:

@@ -117,7 +117,11 @@ class Kudos(Base):
     """
 
     __tablename__ = "kudos"
-    __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_kudos_team_dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key", name="uq_kudos_team_dedupe_key"),
+        # A week's kudos in one workspace (the weekly leaderboard, the recap), not all it ever gave.
+        Index("ix_kudos_team_created", "team_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(String(255), index=True)
@@ -192,6 +196,10 @@ class OutboxMessage(Base):
         UniqueConstraint("team_id", "dedupe_key", name="uq_outbox_team_dedupe_key"),
         Index("ix_outbox_due", "status", "deliver_after"),
         Index("ix_outbox_digest_key", "team_id", "digest_key"),
+        # One person's messages around a time (a nudge kept quiet by a reminder that lands anyway).
+        Index("ix_outbox_recipient", "team_id", "recipient_id", "deliver_after"),
+        # A week's messages of one kind in one workspace (the recap's newcomers).
+        Index("ix_outbox_team_kind_created", "team_id", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -224,12 +232,20 @@ class Promise(Base):
     """ "I'll get back to you by Friday": who promised what to whom, by when, and whether it was kept."""
 
     __tablename__ = "promise"
-    __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_promise_team_dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key", name="uq_promise_team_dedupe_key"),
+        # Open promises past due (the nudge planner, the recap): few, among many kept long ago.
+        Index("ix_promise_open_due", "status", "due_at"),
+        # One person's open promises (`/promise list`); with the status, SQLite prefers it to the above.
+        Index("ix_promise_promiser_status", "promiser_id", "status"),
+        # Promises kept in a week, in one workspace (the recap).
+        Index("ix_promise_team_closed", "team_id", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(String(255), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(255))
-    promiser_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    promiser_id: Mapped[str | None] = mapped_column(String(255))
     contact_name: Mapped[str | None] = mapped_column(String(255))
     what: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -266,7 +282,11 @@ class Checkin(Base):
     """
 
     __tablename__ = "checkin"
-    __table_args__ = (UniqueConstraint("team_id", "dedupe_key", name="uq_checkin_team_dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key", name="uq_checkin_team_dedupe_key"),
+        # The planner pages through the active ones in id order, past the stopped ones.
+        Index("ix_checkin_active", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(String(255), index=True)
@@ -290,7 +310,11 @@ class CheckinCompletion(Base):
     twice is one completion: `token` is the click's own id."""
 
     __tablename__ = "checkin_completion"
-    __table_args__ = (UniqueConstraint("team_id", "checkin_id", "token", name="uq_checkin_completion_token"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "checkin_id", "token", name="uq_checkin_completion_token"),
+        # Check-ins done in a week, in one workspace (the recap).
+        Index("ix_checkin_completion_team_done", "team_id", "done_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(String(255))
@@ -304,6 +328,11 @@ class PersonDates(Base):
     """Dates a person shared (or an admin imported) to be celebrated. Never a birth year."""
 
     __tablename__ = "person_dates"
+    # The planner reads only the dates that fall in the next few days.
+    __table_args__ = (
+        Index("ix_person_dates_birthday", "birthday_month", "birthday_day"),
+        Index("ix_person_dates_start", "start_date"),
+    )
 
     team_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -78,17 +78,27 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(
-    session: Session, *, now: datetime, owner: str, lease_until: datetime, claimed_at: datetime, limit: int
+    session: Session,
+    *,
+    now: datetime,
+    owner: str,
+    lease_until: datetime,
+    claimed_at: datetime,
+    limit: int,
+    skip_teams: Sequence[str] = (),
 ) -> list[OutboxMessage]:
-    """Claims up to `limit` due rows for `owner`. On PostgreSQL, concurrent claimers skip each other's
-    rows (FOR UPDATE SKIP LOCKED); on SQLite they take turns (BEGIN IMMEDIATE). Must be the first
-    statement of its transaction."""
+    """Claims up to `limit` due rows for `owner`, none of the workspaces in `skip_teams`. On PostgreSQL,
+    concurrent claimers skip each other's rows (FOR UPDATE SKIP LOCKED); on SQLite they take turns
+    (BEGIN IMMEDIATE). Must be the first statement of its transaction."""
     if session.get_bind().dialect.name == "sqlite":
         # Take SQLite's write lock before reading, so two claimers queue instead of racing.
         session.execute(text("BEGIN IMMEDIATE"))
+    due = _due(now)
+    if skip_teams:
+        due = and_(due, OutboxMessage.team_id.not_in(skip_teams))
     due_ids = (
         select(OutboxMessage.id)
-        .where(_due(now))
+        .where(due)
         .order_by(OutboxMessage.deliver_after, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -204,7 +214,11 @@ def cancel_pending(session: Session, *, team_id: str, key_prefix: str, reason: s
 
 def cancel_for_removed_workspaces(session: Session, *, reason: str) -> int:
     """Cancels every row not yet claimed in a workspace that removed ExtraMile."""
-    removed = select(Workspace.team_id).where(Workspace.removed_at.is_not(None))
+    # The workspaces first (usually none): every plan runs this, and SQLite would otherwise walk every
+    # pending row, those due weeks from now too, to find none.
+    removed = list(session.scalars(select(Workspace.team_id).where(Workspace.removed_at.is_not(None))))
+    if not removed:
+        return 0
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status.in_((PENDING, FOLDED)), OutboxMessage.team_id.in_(removed))

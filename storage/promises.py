@@ -120,11 +120,15 @@ def open_by_promiser(session: Session, *, team_id: str, user_id: str) -> list[Pr
 
 
 def open_for_promisee(session: Session, *, team_id: str, user_id: str) -> list[Promise]:
+    # The person's promisee rows first, then their promises by id: SQLite, which keeps no statistics,
+    # would otherwise start from all open promises (they come in due order, saving it a sort).
+    theirs = select(PromisePromisee.promise_id).where(
+        PromisePromisee.team_id == team_id, PromisePromisee.user_id == user_id
+    )
     return list(
         session.scalars(
             select(Promise)
-            .join(PromisePromisee, PromisePromisee.promise_id == Promise.id)
-            .where(Promise.team_id == team_id, PromisePromisee.user_id == user_id, Promise.status == OPEN)
+            .where(Promise.id.in_(theirs), Promise.team_id == team_id, Promise.status == OPEN)
             .order_by(Promise.due_at, Promise.id)
             .options(selectinload(Promise.promisees))
         )

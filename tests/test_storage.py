@@ -119,3 +119,41 @@ def test_released_rows_go_back_to_the_queue_for_anyone(sessions: Any) -> None:
             session, now=NOW, owner="b", lease_until=NOW + timedelta(minutes=5), claimed_at=NOW, limit=10
         )
         assert sorted(row.id for row in again) == sorted(ids)
+
+
+def test_the_celebrations_window_reads_the_people_whose_days_fall_in_it_in_any_year(sessions: Any) -> None:
+    from datetime import date
+
+    from storage import dates as dates_store
+
+    shared = {
+        "UNEWYEAR": ((1, 2), None),  # a birthday just past the turn of the year
+        "ULEAP": ((2, 29), None),  # celebrated on 28 February in years without a 29th
+        "USTART": (None, date(2011, 12, 30)),  # an anniversary, years later
+        "UFAR": ((6, 15), date(2015, 6, 15)),  # nowhere near
+    }
+    with unit_of_work(sessions) as session:
+        for user_id, (birthday, start) in shared.items():
+            if birthday:
+                dates_store.set_birthday(
+                    session,
+                    team_id="T1",
+                    user_id=user_id,
+                    month=birthday[0],
+                    day=birthday[1],
+                    source="self",
+                    at=NOW,
+                )
+            if start:
+                dates_store.set_start_date(
+                    session, team_id="T1", user_id=user_id, start=start, source="self", at=NOW
+                )
+
+    def between(first: date, last: date) -> set[str]:
+        with unit_of_work(sessions) as session:
+            found = dates_store.celebrated_between(session, first=first, last=last)
+            return {row.user_id for row, _ in found}
+
+    assert between(date(2026, 12, 28), date(2027, 1, 6)) == {"UNEWYEAR", "USTART"}
+    assert between(date(2027, 2, 24), date(2027, 2, 28)) == {"ULEAP"}
+    assert between(date(2027, 3, 10), date(2027, 3, 19)) == set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -36,6 +36,10 @@ POST = "celebration.post"
 DM = "celebration.dm"
 HEADS_UP = "celebration.heads_up"
 LAST_POST_HOUR = time(17, 0)
+# The planner looks at celebrations from this many days before a person's today, over this many days:
+# a weekend rule can move one to the Friday before or the Monday after.
+PLANNED_FROM = 3
+PLANNED_DAYS = 8
 UPCOMING_DAYS = 30
 
 Kind = Literal["birthday", "anniversary"]
@@ -347,7 +351,7 @@ class CelebrationService:
         """Today's and tomorrow's celebrations in each person's zone, at the workspace's hour."""
         planned = 0
         settings_by_team: dict[str, tuple[str | None, int, str, bool]] = {}
-        for row, tz in _dated_people(session):
+        for row, tz in _dated_people(session, now):
             if row.team_id not in settings_by_team:
                 settings = self._workspaces.get(row.team_id)
                 settings_by_team[row.team_id] = (
@@ -364,8 +368,8 @@ class CelebrationService:
                 row.birthday_month,
                 row.birthday_day,
                 row.start_date,
-                local_today - timedelta(days=3),
-                8,
+                local_today - timedelta(days=PLANNED_FROM),
+                PLANNED_DAYS,
             ):
                 posted_on = posting_day(celebration.on, rule)
                 if not local_today <= posted_on <= local_today + timedelta(days=1):
@@ -523,11 +527,15 @@ class CelebrationService:
         return self._clock.now().astimezone(zone_of(self._people.tz(team_id, user_id))).date()
 
 
-def _dated_people(session: Session) -> Iterator[tuple[PersonDates, str]]:
-    after = ("", "")
-    while page := dates_store.everyone_active(session, after=after, limit=500):
-        yield from page
-        after = (page[-1][0].team_id, page[-1][0].user_id)
+def _dated_people(session: Session, now: datetime) -> list[tuple[PersonDates, str]]:
+    """The people whose celebrations the planner looks at in their zone today: each zone's today is
+    within a day of UTC's, so a window a day wider each side than the planner's covers them all."""
+    first = now.date() - timedelta(days=PLANNED_FROM + 1)
+    last = now.date() + timedelta(days=PLANNED_DAYS - PLANNED_FROM)
+    return sorted(
+        dates_store.celebrated_between(session, first=first, last=last),
+        key=lambda row: (row[0].team_id, row[0].user_id),
+    )
 
 
 def _celebrations(

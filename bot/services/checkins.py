@@ -256,7 +256,7 @@ class CheckinService:
     def plan_due(self, session: Session, now: datetime) -> int:
         """Enqueues the latest occurrence that has come (one catch-up, not a pile) and moves on."""
         planned = 0
-        for checkin in self._active_pages(session):
+        for checkin in self._maybe_due(session, now):
             if checkin.requester_id is None:
                 continue
             schedule = schedule_in(session, team_id=checkin.team_id, user_id=checkin.requester_id)
@@ -287,9 +287,12 @@ class CheckinService:
         return planned
 
     @staticmethod
-    def _active_pages(session: Session) -> Iterator[Checkin]:
+    def _maybe_due(session: Session, now: datetime) -> Iterator[Checkin]:
+        """Active check-ins whose next occurrence may have come: its local day began by now in any
+        zone, so it is no later than the day after UTC's today."""
+        day = now.date() + timedelta(days=1)
         after = 0
-        while page := checkin_store.all_active(session, after_id=after, limit=500):
+        while page := checkin_store.active_due_by(session, day=day, after_id=after, limit=500):
             yield from page
             after = page[-1].id
 
