@@ -236,8 +236,8 @@ class Promise(Base):
         UniqueConstraint("team_id", "dedupe_key", name="uq_promise_team_dedupe_key"),
         # Open promises past due (the nudge planner, the recap): few, among many kept long ago.
         Index("ix_promise_open_due", "status", "due_at"),
-        # One person's open promises (`/promise list`); with the status, SQLite prefers it to the above.
-        Index("ix_promise_promiser_status", "promiser_id", "status"),
+        # One person's open promises in due order (`/promise list`): SQLite prefers it to the above.
+        Index("ix_promise_promiser_open", "promiser_id", "status", "due_at"),
         # Promises kept in a week, in one workspace (the recap).
         Index("ix_promise_team_closed", "team_id", "closed_at"),
     )

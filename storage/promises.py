@@ -120,19 +120,19 @@ def open_by_promiser(session: Session, *, team_id: str, user_id: str) -> list[Pr
 
 
 def open_for_promisee(session: Session, *, team_id: str, user_id: str) -> list[Promise]:
-    # The person's promisee rows first, then their promises by id: SQLite, which keeps no statistics,
-    # would otherwise start from all open promises (they come in due order, saving it a sort).
+    # From the person's promisee rows to their promises by id, the status checked here: SQLite, which
+    # keeps no statistics, would otherwise walk every open promise (they come in due order, sparing
+    # it a sort) and look for the person in each.
     theirs = select(PromisePromisee.promise_id).where(
         PromisePromisee.team_id == team_id, PromisePromisee.user_id == user_id
     )
-    return list(
-        session.scalars(
-            select(Promise)
-            .where(Promise.id.in_(theirs), Promise.team_id == team_id, Promise.status == OPEN)
-            .order_by(Promise.due_at, Promise.id)
-            .options(selectinload(Promise.promisees))
-        )
+    promises = session.scalars(
+        select(Promise)
+        .where(Promise.id.in_(theirs), Promise.team_id == team_id)
+        .order_by(Promise.due_at, Promise.id)
+        .options(selectinload(Promise.promisees))
     )
+    return [promise for promise in promises if promise.status == OPEN]
 
 
 def overdue(session: Session, *, now: datetime, after_id: int, limit: int) -> list[Promise]:

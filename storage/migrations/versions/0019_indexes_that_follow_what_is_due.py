@@ -21,9 +21,9 @@ INDEXES = (
     ("kudos", "ix_kudos_team_created", ["team_id", "created_at"]),
     # Open promises past due: the nudge planner (every workspace) and the recap's overdue count.
     ("promise", "ix_promise_open_due", ["status", "due_at"]),
-    # One person's open promises (`/promise list`): with the status, SQLite (which keeps no statistics)
-    # picks it over the index above. It replaces the promiser's own index, its prefix.
-    ("promise", "ix_promise_promiser_status", ["promiser_id", "status"]),
+    # One person's open promises in due order (`/promise list`): SQLite, which keeps no statistics,
+    # would otherwise take the index above for its order. It replaces the promiser's index, its prefix.
+    ("promise", "ix_promise_promiser_open", ["promiser_id", "status", "due_at"]),
     # Promises kept in a week, in one workspace: the recap.
     ("promise", "ix_promise_team_closed", ["team_id", "closed_at"]),
     # The active check-ins the planner pages through in id order, without the stopped ones.
