@@ -160,9 +160,10 @@ def _bulk(connection: Any, table: Any, rows: Iterator[dict[str, Any]]) -> int:
     return written
 
 
-def _old(rng: random.Random) -> datetime:
-    """Some time in the two years before last week."""
-    return NOW - timedelta(days=14 + rng.random() * 716)
+def _old(rng: random.Random, n: int, count: int) -> datetime:
+    """Row n of `count`, written in the two years before last week: later rows were written later, as
+    they are in a real table (ids and times go up together)."""
+    return NOW - timedelta(days=730 - 716 * n / max(count, 1) - rng.random())
 
 
 def _team(n: int) -> str:
@@ -201,7 +202,7 @@ def seed_stored(engine: Engine, total: int, rng: random.Random) -> dict[str, int
                     "source": "command",
                     # Mostly posted; a few taken back or failed.
                     "status": kudos_store.POSTED if rng.random() < 0.95 else kudos_store.REVOKED,
-                    "created_at": _old(rng),
+                    "created_at": _old(rng, n, count["kudos"]),
                     "post_channel_id": "C0KUDOS",
                     "post_ts": f"{n}.000100",
                 }
@@ -235,7 +236,7 @@ def seed_stored(engine: Engine, total: int, rng: random.Random) -> dict[str, int
             for n in range(1, count["promise"] + 1):
                 team, promiser = _user(rng)
                 promise_teams.append(team)
-                created = _old(rng)
+                created = _old(rng, n, count["promise"])
                 due = created + timedelta(days=rng.randrange(1, 14))
                 kept = rng.random() < 0.9
                 yield {
@@ -303,7 +304,7 @@ def seed_stored(engine: Engine, total: int, rng: random.Random) -> dict[str, int
                     "checkin_id": rng.randrange(1, count["checkin"] + 1),
                     "requester_id": None,
                     "token": f"old:{n}",
-                    "done_at": _old(rng),
+                    "done_at": _old(rng, n, count["checkin_completion"]),
                 }
                 for n in range(1, count["checkin_completion"] + 1)
             ),
@@ -320,7 +321,7 @@ def seed_stored(engine: Engine, total: int, rng: random.Random) -> dict[str, int
                     "birthday_day": day,
                     "start_date": date(2010 + rng.randrange(15), start_month, start_day),
                     "source": "self",
-                    "updated_at": _old(rng),
+                    "updated_at": _old(rng, n, count["person_dates"]),
                 }
 
         _bulk(connection, PersonDates.__table__, dates_rows())
@@ -328,7 +329,7 @@ def seed_stored(engine: Engine, total: int, rng: random.Random) -> dict[str, int
         def outbox_rows() -> Iterator[dict[str, Any]]:
             for n in range(1, count["outbox"] + 1):
                 team, recipient = _user(rng)
-                created = _old(rng)
+                created = _old(rng, n, count["outbox"])
                 roll = rng.random()
                 # Mostly sent; some recorded work done, cancelled or dead; a few waiting for a later day.
                 status = (
