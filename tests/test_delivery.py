@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services.delivery import DeliveryService
+from bot.services.delivery import DeliveryService, Outbound
+from bot.services.ports import DeliveryError, PostedMessage
 from bot.services.promises import PromiseRequest
 from handlers.slack.outbox import SlackOutboxSender
 from storage import outbox as outbox_store
 from storage.db import create_db_engine, session_factory, unit_of_work
 from storage.models import OutboxMessage
-from tests.conftest import GENERAL, GIVER, TEAM, Harness
+from tests.conftest import ANA, BEN, GENERAL, GIVER, TEAM, Harness
 
 THU_10 = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
 
@@ -71,6 +72,158 @@ def test_a_429_storm_reschedules_without_waiting_and_loses_nothing(harness: Harn
     posted = outbox_ids_posted(h)
     assert len(posted) == len(set(posted)) == 60 == 2 * len(ids)
     assert {row.status for row in rows(h)} == {"sent"}
+
+
+def notices_to(h: Harness, recipients: list[str]) -> None:
+    """A due promise notice to each recipient, in this order."""
+    promise_id = promise_to_contact(h, 0, due="next year")
+    h.app.services.delivery.deliver_due(h.clock.now())  # the promise's own messages, out of the way
+    h.fake.clear_calls()
+    with unit_of_work(h.app.sessions) as session:
+        for n, recipient in enumerate(recipients):
+            outbox_store.enqueue(
+                session,
+                team_id=TEAM,
+                dedupe_key=f"promise:{promise_id}:limits:{n}",
+                kind="promise.notice",
+                recipient_id=recipient,
+                payload={"promise_id": promise_id, "stage": "heard", "version": 1},
+                deliver_after=h.clock.now(),
+                created_at=h.clock.now(),
+            )
+
+
+def limited_worker(h: Harness, waits: list[float]) -> DeliveryService:
+    """A worker whose waits move the test's clock instead of sleeping, and say how long they were."""
+
+    def wait(seconds: float) -> bool:
+        waits.append(seconds)
+        h.clock.advance(timedelta(seconds=seconds))
+        return False
+
+    service = DeliveryService(
+        sessions=h.app.sessions, clock=h.clock, sender=SlackOutboxSender(_client(h)), batch_size=25, wait=wait
+    )
+    service.register("promise.notice", h.app.services.promises.compose)
+    return service
+
+
+def test_a_workspace_over_its_cap_pauses_its_sends_and_then_goes_on_at_the_allowed_rate(
+    harness: Harness,
+) -> None:
+    h = harness
+    people = [f"U0P{n:03d}" for n in range(30)]
+    for person in people:
+        h.fake.add_user(person, person.lower())
+    notices_to(h, people * 2)
+    # Slack's limits, on the test's clock: 5 posts a second across the workspace, after a burst of 5.
+    h.fake.limit_posts(workspace=5, clock=lambda: h.clock.now().timestamp())
+    waits: list[float] = []
+    started = h.clock.now()
+
+    report = limited_worker(h, waits).deliver_due()
+
+    # One live pass sent everything: each time the workspace said "enough", it paused for Retry-After
+    # after two refusals, instead of having every row of the batch refused in turn.
+    assert report.sent == 60
+    refused = [c for c in h.fake.calls_to("chat.postMessage") if c.status == 429]
+    assert waits == [1.0] * 11 and len(refused) == 2 * len(waits)
+    assert h.clock.now() - started == timedelta(seconds=(60 - 5) / 5)  # as fast as the cap allows
+    posted = Counter(outbox_ids_posted(h))
+    assert len(posted) == 60 and set(posted.values()) == {1}
+    limited = [row for row in rows(h) if ":limits:" in row.dedupe_key]
+    assert {(row.status, row.attempts) for row in limited} == {("sent", 0)}  # a wait is not a try
+
+
+def test_one_busy_conversation_does_not_pause_the_others(harness: Harness) -> None:
+    h = harness
+    notices_to(h, [ANA, ANA, ANA, BEN])
+    h.fake.limit_posts(per_channel=1, channel_burst=1, workspace=100, clock=lambda: h.clock.now().timestamp())
+
+    report = limited_worker(h, waits := []).deliver_due(h.clock.now())
+
+    # Ana's conversation refused twice in a row: only her rows wait, and Ben's goes out in the same pass.
+    assert (report.sent, report.rescheduled) == (2, 2) and waits == []
+    assert [c.params["channel"] for c in h.fake.calls_to("chat.postMessage") if c.ok] == [ANA, BEN]
+
+
+def test_a_live_pass_waits_for_a_row_told_to_come_back_in_a_second(harness: Harness) -> None:
+    h = harness
+    notices_to(h, [ANA, ANA])
+    h.fake.limit_posts(per_channel=1, channel_burst=1, workspace=100, clock=lambda: h.clock.now().timestamp())
+
+    report = limited_worker(h, waits := []).deliver_due()
+
+    # Ending the pass would leave Ana's second DM to the next one, up to a scheduler interval later.
+    assert (report.sent, report.rescheduled) == (2, 1) and waits == [1.0]
+    limited = [row for row in rows(h) if ":limits:" in row.dedupe_key]
+    assert {(row.status, row.attempts) for row in limited} == {("sent", 0)}
+
+
+class OneWorkspaceOverItsCap:
+    """A platform that refuses every send to one workspace for its rate limit, and takes the others'."""
+
+    def __init__(self, busy_team: str) -> None:
+        self.busy_team = busy_team
+        self.sent: list[int] = []
+        self.refused: list[int] = []
+
+    def send(self, message: Outbound, view: object) -> PostedMessage:
+        if message.team_id == self.busy_team:
+            self.refused.append(message.id)
+            raise DeliveryError("ratelimited", retry_after=5)
+        self.sent.append(message.id)
+        return PostedMessage(channel_id="D" + message.recipient_id, ts=f"{message.id}.000100")
+
+    def describe(self, message: Outbound, view: object) -> str:
+        return message.kind
+
+
+def test_a_paused_workspace_rows_are_handed_back_untried_and_the_others_go_on(harness: Harness) -> None:
+    h = harness
+    now = h.clock.now()
+    with unit_of_work(h.app.sessions) as session:
+        for n in range(12):
+            outbox_store.enqueue(
+                session,
+                team_id="T0BUSY" if n % 2 == 0 else TEAM,
+                dedupe_key=f"note:{n}",
+                kind="test.note",
+                recipient_id=f"U0P{n:03d}",
+                payload={},
+                deliver_after=now,
+                created_at=now,
+            )
+    platform = OneWorkspaceOverItsCap("T0BUSY")
+
+    def no_wait(seconds: float) -> bool:
+        raise AssertionError("a pass as of a fixed instant cannot wait for a pause to end")
+
+    service = DeliveryService(sessions=h.app.sessions, clock=h.clock, sender=platform, wait=no_wait)
+    service.register("test.note", lambda message: "a note")
+
+    report = service.deliver_due(now)
+
+    assert (report.sent, report.rescheduled) == (6, 2)
+    by_key = {row.dedupe_key: row for row in rows(h) if row.kind == "test.note"}
+    assert {by_key[f"note:{n}"].status for n in range(1, 12, 2)} == {"sent"}
+    refused = [row for row in by_key.values() if row.id in platform.refused]
+    assert len(refused) == 2
+    assert {(r.status, r.attempts, r.deliver_after, r.last_error) for r in refused} == {
+        ("pending", 0, now + timedelta(seconds=5), "ratelimited")
+    }
+    # The rest of the paused workspace's rows were never tried: back in line as they were, for anyone.
+    untried = [r for r in by_key.values() if r.team_id == "T0BUSY" and r.id not in platform.refused]
+    assert len(untried) == 4
+    assert {(r.status, r.attempts, r.deliver_after, r.lease_owner) for r in untried} == {
+        ("pending", 0, now, None)
+    }
+    # Until the pause ends, this worker does not even claim them.
+    h.clock.advance(timedelta(seconds=4))
+    assert service.deliver_due(h.clock.now()).rescheduled == 0 and len(platform.refused) == 2
+    h.clock.advance(timedelta(seconds=1))
+    # Refused again with no send since: still over its cap, it pauses after one refusal this time.
+    assert service.deliver_due(h.clock.now()).rescheduled == 1 and len(platform.refused) == 3
 
 
 def test_permanent_errors_mark_the_row_dead_and_the_loop_goes_on(harness: Harness, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot import logs
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.services.ports import DeliveryError, PostedMessage
 from bot.services.workspaces import REMOVED
 from storage import outbox as outbox_store
@@ -37,6 +37,10 @@ T = TypeVar("T")
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
 MAX_BATCHES_PER_TICK = 200
+# A pass on the clock waits this long at most for a rate limit to pass (a paused workspace, a row told to
+# come back) instead of ending, since the next pass may be a scheduler interval away; a longer wait is
+# left to the passes after it.
+MAX_PAUSE_WAIT = timedelta(seconds=10)
 # Server errors back off from 30 s, doubling up to an hour between tries; 30 tries span about a day,
 # so an outage of several hours delays messages instead of killing them.
 FIRST_BACKOFF = timedelta(seconds=30)
@@ -182,7 +186,11 @@ class DeliveryService:
         max_attempts: int = MAX_ATTEMPTS,
         attention: AttentionRouter | None = None,
         observer: DeliveryObserver | None = None,
+        wait: Callable[[float], bool] | None = None,
     ) -> None:
+        """`wait(seconds)`: how a pass on the clock waits for a rate limit; True when it should stop
+        instead. On the system clock it sleeps by default (`stop` ends the sleep); no other clock moves
+        while we sleep, so on one (a test's) a pass waits only through the `wait` it is given."""
         self._sessions = sessions
         self._attention = attention
         self._observer = observer
@@ -197,6 +205,13 @@ class DeliveryService:
         self._planners: list[Planner] = []
         self._stopping = threading.Event()
         self._passes = threading.Lock()
+        self._wait = wait or (self._stopping.wait if isinstance(clock, SystemClock) else None)
+        # Workspaces the platform asked to leave alone, until when (on the clock); and, per workspace,
+        # who the last refusal since a send was for. Only passes touch them, one at a time.
+        self._paused_until: dict[str, datetime] = {}
+        self._refused: dict[str, str] = {}
+        # When the rows this pass was told to send later (Retry-After) come due again.
+        self._comebacks: list[datetime] = []
         # A digest waits while its person is away, like what it holds.
         self._digest_rows: dict[int, list[int]] = {}
         self.register(
@@ -249,10 +264,14 @@ class DeliveryService:
 
     def deliver_due(self, now: datetime | None = None, report: TickReport | None = None) -> TickReport:
         """Sends what is due as of `now` (default: the clock, read again for every batch). One pass
-        at a time per process; none once `stop` was called."""
+        at a time per process; none once `stop` was called. A workspace that asked for quiet is skipped
+        meanwhile. When nothing else is due, a pass on the clock waits for the quiet to end and for the
+        rows it was told to send later, if that is soon; a pass as of a fixed `now`, which cannot see
+        time pass, ends."""
         report = report or TickReport()
         with self._passes:
-            for _ in range(MAX_BATCHES_PER_TICK):
+            batches = 0
+            while batches < MAX_BATCHES_PER_TICK:
                 if self._stopping.is_set():
                     break
                 as_of = now or self._clock.now()
@@ -262,17 +281,26 @@ class DeliveryService:
                     log.warning("delivery paused, the database is unavailable: %s", type(error).__name__)
                     break
                 if not batch:
+                    if now is None and self._wait_out_pause():
+                        continue
                     break
+                batches += 1
                 if not self._deliver_batch(batch, as_of, report):
                     break
+            self._comebacks.clear()
         return report
 
     def _deliver_batch(self, batch: list[Outbound], now: datetime, report: TickReport) -> bool:
         """False when the pass should end: stopping, or the database went away."""
+        # Rows of a workspace that asked for quiet meanwhile: handed back untried, for after the pause.
+        paused: list[Outbound] = []
         for position, message in enumerate(batch):
             if self._stopping.is_set():
-                self._release(batch[position:])
+                self._release(paused + batch[position:])
                 return False
+            if self._is_paused(message.team_id):
+                paused.append(message)
+                continue
             try:
                 with logs.delivering(message.id):
                     self._deliver(message, now, report)
@@ -283,11 +311,14 @@ class DeliveryService:
                     log.warning("delivery paused, the database is unavailable: %s", type(error).__name__)
                 else:
                     log.exception("delivery paused, the database refused outbox row %s", message.id)
-                self._release(batch[position + 1 :])
+                self._release(paused + batch[position + 1 :])
                 return False
+        self._release(paused)
         return True
 
     def _release(self, unstarted: list[Outbound]) -> None:
+        if not unstarted:
+            return
         try:
             with unit_of_work(self._sessions) as session:
                 released = outbox_store.release(session, row_ids=[m.id for m in unstarted], owner=self.owner)
@@ -317,6 +348,7 @@ class DeliveryService:
                 lease_until=max(now, wall) + self._lease,
                 claimed_at=wall,
                 limit=self._batch_size,
+                skip_teams=self._paused_teams(wall),
             )
             return [dataclasses.replace(_outbound(row), as_of=now) for row in rows]
 
@@ -374,6 +406,7 @@ class DeliveryService:
             elif kind is not None and kind.on_sent is not None:
                 kind.on_sent(session, message, posted)
         log.debug("outbox row %s (%s) sent", message.id, message.kind)
+        self._refused.pop(message.team_id, None)
         report.sent += 1
         self._observe(message, "sent")
 
@@ -416,7 +449,7 @@ class DeliveryService:
         sending: bool = False,
     ) -> None:
         if error.reason == "ratelimited":
-            # Slack said when to come back; this row waits, the others go on.
+            # The platform said when to come back; this row waits, without using up a try.
             wait = error.retry_after or 1
             retry_at = now + timedelta(seconds=wait)
             self._reschedule(message, retry_at, error.reason, message.attempts, maybe_sent=False)
@@ -424,6 +457,8 @@ class DeliveryService:
             self._observe(message, "rate_limited")
             if self._observer is not None:
                 self._observer.told_to_wait(message.kind, wait)
+            self._note_refusal(message, wait)
+            self._comebacks.append(retry_at)
             return
         attempts = message.attempts + 1
         if error.permanent or attempts >= self._max_attempts:
@@ -446,6 +481,47 @@ class DeliveryService:
         self._reschedule(message, retry_at, error.reason, attempts, maybe_sent=sending and not error.not_sent)
         report.rescheduled += 1
         self._observe(message, "retried")
+
+    def _note_refusal(self, message: Outbound, wait: float) -> None:
+        """Platforms limit each conversation (Slack: about a post a second) and each workspace, and a
+        refusal does not say which. One refusal: that conversation is busy, only its row waits. Refusals
+        for two conversations in a row, with no send between them: the workspace is over its cap, so
+        everything to it pauses as long as asked, instead of every row being refused in turn."""
+        team = message.team_id
+        earlier = self._refused.get(team)
+        self._refused[team] = message.recipient_id
+        if earlier is None or earlier == message.recipient_id:
+            return
+        until = self._clock.now() + timedelta(seconds=wait)
+        current = self._paused_until.get(team)
+        if current is None or until > current:
+            self._paused_until[team] = until
+            log.debug("workspace %s is over its rate limit: sends to it pause for %s s", team, wait)
+
+    def _paused_teams(self, now: datetime) -> list[str]:
+        """The workspaces still paused at `now` (the others are forgotten)."""
+        for team in [team for team, until in self._paused_until.items() if until <= now]:
+            del self._paused_until[team]
+        return list(self._paused_until)
+
+    def _is_paused(self, team_id: str) -> bool:
+        until = self._paused_until.get(team_id)
+        return until is not None and until > self._clock.now()
+
+    def _wait_out_pause(self) -> bool:
+        """Waits until a paused workspace may be sent to again, or a row this pass was told to send
+        later comes due, when that is soon: ending the pass would leave them to the next one, seconds
+        later. False when the pass should end instead: nothing to wait for, a long wait, stopping, or a
+        clock that stood still (waiting on it would never end)."""
+        before = self._clock.now()
+        self._comebacks = [at for at in self._comebacks if at > before]
+        waits = [self._paused_until[team] for team in self._paused_teams(before)] + self._comebacks
+        if not waits or self._wait is None:
+            return False
+        seconds = (min(waits) - before).total_seconds()
+        if seconds > MAX_PAUSE_WAIT.total_seconds() or self._wait(seconds):
+            return False
+        return self._clock.now() > before
 
     def _observe(self, message: Outbound, result: DeliveryResult) -> None:
         if self._observer is not None:
