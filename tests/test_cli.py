@@ -327,7 +327,7 @@ def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
             SLACK_API_URL=fake.url,
         )
 
-        preview = extramile("tick", "--at", "2026-11-20T13:00:00Z", "--dry-run", env=env, cwd=tmp_path)
+        preview = extramile("tick", "--at", "2026-11-20T14:00:00Z", "--dry-run", env=env, cwd=tmp_path)
         assert preview.returncode == 0, preview.stderr
         assert preview.stderr == ""
         assert "would send 2 (dry run: nothing changed)" in preview.stdout
@@ -335,14 +335,15 @@ def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
         assert "Coming up: <@U0ANA> is waiting on *the deck* (due Fri 20 Nov 15:00)." in preview.stdout
         assert fake.calls_to("chat.postMessage") == []
 
-        done = extramile("tick", "--at", "2026-11-20T13:00:00+00:00", env=env, cwd=tmp_path)
+        # 14:00 in London, 09:00 in New York: both in their working hours.
+        done = extramile("tick", "--at", "2026-11-20T14:00:00+00:00", env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stdout.endswith("extramile: planned 0, sent 2, rescheduled 0, dead 0, cancelled 0\n")
         assert done.stderr == ""
         assert sorted(call.params["channel"] for call in fake.calls_to("chat.postMessage")) == [ANA, GIVER]
         assert all(call.token == "xoxb-cli" for call in fake.calls)
 
-        again = extramile("tick", "--at", "2026-11-20T13:00:00+00:00", env=env, cwd=tmp_path)
+        again = extramile("tick", "--at", "2026-11-20T14:00:00+00:00", env=env, cwd=tmp_path)
         assert "sent 0" in again.stdout and len(fake.calls_to("chat.postMessage")) == 2
 
         bad = extramile("tick", "--at", "next friday", env=env, cwd=tmp_path)
@@ -392,7 +393,8 @@ def test_tick_at_an_instant_reads_absences_as_of_that_instant_not_the_wall_clock
             SLACK_API_URL=fake.url,
         )
 
-        done = extramile("tick", "--at", "2026-11-20T13:00:00Z", env=env, cwd=tmp_path)
+        # 14:00 in London, 09:00 in New York.
+        done = extramile("tick", "--at", "2026-11-20T14:00:00Z", env=env, cwd=tmp_path)
 
         assert done.returncode == 0, done.stderr
         assert done.stdout.endswith("extramile: planned 0, sent 1, rescheduled 1, dead 0, cancelled 0\n")

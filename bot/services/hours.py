@@ -32,6 +32,21 @@ class WorkingHours:
                 return opens.astimezone(UTC)
         raise ValueError("no working day in a week")  # pragma: no cover - weekdays is never empty
 
+    def last_window_before(self, at: datetime, tz: str) -> tuple[datetime, datetime]:
+        """The start and end (UTC) of the last working day's hours that ended by `at`."""
+        zone = zone_of(tz)
+        local = at.astimezone(zone)
+        for day in range(9):
+            candidate_day = (local - timedelta(days=day)).date()
+            if candidate_day.weekday() not in self.weekdays:
+                continue
+            closes = datetime.combine(candidate_day, self.end, zone)
+            if closes <= local:
+                return datetime.combine(candidate_day, self.start, zone).astimezone(UTC), closes.astimezone(
+                    UTC
+                )
+        raise ValueError("no working day in a week")  # pragma: no cover - weekdays is never empty
+
     def after_working(self, start: datetime, duration: timedelta, tz: str) -> datetime:
         """The moment `duration` of working time has passed since `start` (UTC): only the hours inside
         working days count, so "4 working hours" asked on Friday at 17:00 ends on Monday at 12:00."""
@@ -90,6 +105,10 @@ class Schedule:
     def after_working(self, start: datetime, duration: timedelta) -> datetime:
         """When `duration` of their working time has passed since `start`."""
         return self.hours.after_working(start, duration, self.tz)
+
+    def last_window_before(self, at: datetime) -> tuple[datetime, datetime]:
+        """The start and end of their last working day's hours that ended by `at`."""
+        return self.hours.last_window_before(at, self.tz)
 
     def is_open(self, at: datetime) -> bool:
         """Whether `at` falls in their working hours (an absence aside)."""

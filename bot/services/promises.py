@@ -327,6 +327,11 @@ class PromiseService:
             before = min(before, promise.due_at - timedelta(minutes=1))
         else:
             before = promiser.next_open(promise.due_at - REMINDER_LEAD)
+            if before >= promise.due_at:
+                # Due outside their hours, with none of them in the lead before it: the heads-up comes
+                # toward the end of their last working day before it, while they can still act.
+                opens, closes = promiser.last_window_before(promise.due_at)
+                before = max(opens, closes - REMINDER_LEAD)
         if now < before < promise.due_at:
             self._enqueue(session, promise, "before", promise.promiser_id, before, versioned=True)
         # The due time is one the person chose: it is kept exactly, working hours or not.

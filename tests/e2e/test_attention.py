@@ -221,14 +221,48 @@ def test_a_celebration_dm_waits_for_the_start_of_the_celebrants_own_day(harness:
     assert "Happy birthday!" in texts(dm["blocks"])
 
 
-def test_a_due_time_they_chose_is_kept_after_hours(harness: Harness) -> None:
+def test_a_due_time_they_chose_is_kept_after_hours_with_a_heads_up_before_their_day_ends(
+    harness: Harness,
+) -> None:
     h = harness
     # Gia (London) works 09:00 to 17:00 and promises something for 20:00.
     prefer(h, GIVER, work_start=time(9), work_end=time(17))
     promise_to(h, 1, "by Thursday 8pm")
 
-    tick(h, datetime(2026, 11, 19, 19, 59, tzinfo=UTC))
+    tick(h, datetime(2026, 11, 19, 14, 59, tzinfo=UTC))
     assert dms(h, GIVER) == []
+    tick(h, datetime(2026, 11, 19, 15, 0, tzinfo=UTC))  # two hours before her day ends
+    [heads_up] = dms(h, GIVER)
+    assert "due Thu 19 Nov 20:00" in texts(heads_up["blocks"])
+    tick(h, datetime(2026, 11, 19, 19, 59, tzinfo=UTC))
+    assert len(dms(h, GIVER)) == 1
     tick(h, datetime(2026, 11, 19, 20, 0, tzinfo=UTC))
-    [due] = dms(h, GIVER)
+    [_, due] = dms(h, GIVER)
     assert "It's time" in texts(due["blocks"]) and "actions" in {block["type"] for block in due["blocks"]}
+
+
+def test_a_heads_up_for_monday_8am_comes_on_friday_afternoon(harness: Harness) -> None:
+    h = harness
+    promise_to(h, 1, "by Monday 8am")  # Gia (London) works Monday to Friday, 09:00 to 18:00
+
+    tick(h, datetime(2026, 11, 20, 15, 59, tzinfo=UTC))
+    assert dms(h, GIVER) == []
+    tick(h, datetime(2026, 11, 20, 16, 0, tzinfo=UTC))
+    [heads_up] = dms(h, GIVER)
+    assert "due Mon 23 Nov 08:00" in texts(heads_up["blocks"])
+
+
+def test_no_celebration_dm_on_a_day_the_celebrant_does_not_work(harness: Harness) -> None:
+    h = harness
+    h.fake.add_channel("C0PARTY", "celebrations")
+    h.configure(celebrations_channel_id="C0PARTY")
+    prefer(h, GIVER, work_days=[0, 1, 2, 3])  # Gia works Monday to Thursday
+    h.command("20 November", name="/birthday")  # a Friday
+
+    tick(h, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # the channel celebrates her
+    assert len(h.posts("C0PARTY")) == 1
+    tick(h, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday: too late for a birthday DM
+    assert dms(h, GIVER) == []
+    with h.session() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == GIVER)).one()
+        assert row.status == "cancelled"
