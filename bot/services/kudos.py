@@ -600,7 +600,11 @@ class KudosService:
 
     def compose_reply(self, message: Outbound) -> KudosReply | None:
         reply = PrivateReply.model_validate(message.payload["reply"])
-        if reply.reply_url and reply.reply_url_until and reply.reply_url_until <= (message.as_of or self._clock.now()):
+        if (
+            reply.reply_url
+            and reply.reply_url_until
+            and reply.reply_url_until <= (message.as_of or self._clock.now())
+        ):
             reply = reply.model_copy(update={"reply_url": None})  # expired: a DM instead
         refusal = message.payload.get("refusal")
         if refusal is not None:
