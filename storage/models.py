@@ -234,8 +234,8 @@ class Promise(Base):
     __tablename__ = "promise"
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key", name="uq_promise_team_dedupe_key"),
-        # Open promises past due (the nudge planner, the recap): few, among many kept long ago.
-        Index("ix_promise_open_due", "status", "due_at"),
+        # Open promises past due, in due order (the nudge planner, the recap): few, among many kept.
+        Index("ix_promise_open_due", "status", "due_at", "id"),
         # One person's open promises in due order (`/promise list`): SQLite prefers it to the above.
         Index("ix_promise_promiser_open", "promiser_id", "status", "due_at"),
         # Promises kept in a week, in one workspace (the recap).

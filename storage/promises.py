@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Promise, PromisePromisee
@@ -136,16 +136,15 @@ def open_for_promisee(session: Session, *, team_id: str, user_id: str) -> list[P
 
 
 def overdue(session: Session, *, now: datetime, after_id: int, limit: int) -> list[Promise]:
-    """Open promises past due, in every workspace (each row carries its team_id), a page at a time
-    (ids above `after_id`)."""
-    return list(
-        session.scalars(
-            select(Promise)
-            .where(Promise.status == OPEN, Promise.due_at < now, Promise.id > after_id)
-            .order_by(Promise.id)
-            .limit(limit)
-        )
-    )
+    """Open promises past due, in every workspace (each row carries its team_id), in due order, a page
+    at a time: those after the promise `after_id` (0 for the first page). In due order, the open index
+    reads only them; in id order PostgreSQL would walk every promise ever made, expecting open ones
+    soon (most open promises are not yet due, which its statistics cannot tell)."""
+    query = select(Promise).where(Promise.status == OPEN, Promise.due_at < now)
+    if after_id:
+        after_due = select(Promise.due_at).where(Promise.id == after_id).scalar_subquery()
+        query = query.where(tuple_(Promise.due_at, Promise.id) > tuple_(after_due, after_id))
+    return list(session.scalars(query.order_by(Promise.due_at, Promise.id).limit(limit)))
 
 
 def forget_promiser(session: Session, *, team_id: str, user_id: str, at: datetime) -> int:

@@ -157,3 +157,35 @@ def test_the_celebrations_window_reads_the_people_whose_days_fall_in_it_in_any_y
     assert between(date(2026, 12, 28), date(2027, 1, 6)) == {"UNEWYEAR", "USTART"}
     assert between(date(2027, 2, 24), date(2027, 2, 28)) == {"ULEAP"}
     assert between(date(2027, 3, 10), date(2027, 3, 19)) == set()
+
+
+def test_overdue_promises_come_a_page_at_a_time_in_due_order_each_once(sessions: Any) -> None:
+    from storage import promises as promise_store
+
+    due_times = [NOW - timedelta(hours=h) for h in (5, 3, 3, 3, 1)] + [NOW + timedelta(hours=1)]
+    with unit_of_work(sessions) as session:
+        for n, due_at in enumerate(due_times):
+            promise_store.insert(
+                session,
+                team_id=f"T{n % 2}",
+                dedupe_key=f"p{n}",
+                promiser_id="U1",
+                promisee_ids=["U2"],
+                contact_name=None,
+                what="a call",
+                due_at=due_at,
+                date_only=False,
+                created_at=NOW - timedelta(days=1),
+                origin_channel_id=None,
+                origin_ts=None,
+                context_link=None,
+            )
+    seen: list[tuple[datetime, int]] = []
+    after = 0
+    with unit_of_work(sessions) as session:
+        while page := promise_store.overdue(session, now=NOW, after_id=after, limit=2):
+            seen += [(p.due_at, p.id) for p in page]
+            after = page[-1].id
+    assert len(seen) == 5  # the one not yet due is left out; ties on the due time come once each
+    assert seen == sorted(seen)
+    assert len(set(seen)) == 5

@@ -19,8 +19,8 @@ depends_on = None
 INDEXES = (
     # A week's kudos in one workspace: the weekly leaderboard and the recap.
     ("kudos", "ix_kudos_team_created", ["team_id", "created_at"]),
-    # Open promises past due: the nudge planner (every workspace) and the recap's overdue count.
-    ("promise", "ix_promise_open_due", ["status", "due_at"]),
+    # Open promises past due, in due order: the nudge planner (every workspace) and the recap.
+    ("promise", "ix_promise_open_due", ["status", "due_at", "id"]),
     # One person's open promises in due order (`/promise list`): SQLite, which keeps no statistics,
     # would otherwise take the index above for its order. It replaces the promiser's index, its prefix.
     ("promise", "ix_promise_promiser_open", ["promiser_id", "status", "due_at"]),
