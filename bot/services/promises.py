@@ -327,9 +327,10 @@ class PromiseService:
             before = min(before, promise.due_at - timedelta(minutes=1))
         else:
             before = promiser.next_open(promise.due_at - REMINDER_LEAD)
-            if before >= promise.due_at:
+            if before >= promise.due_at and not promiser.is_open(promise.due_at):
                 # Due outside their hours, with none of them in the lead before it: the heads-up comes
-                # toward the end of their last working day before it, while they can still act.
+                # toward the end of their last working day before it, while they can still act. (Due
+                # as their day starts, the reminder at the due time finds them at work.)
                 opens, closes = promiser.last_window_before(promise.due_at)
                 before = max(opens, closes - REMINDER_LEAD)
         if now < before < promise.due_at:
