@@ -767,6 +767,18 @@ def report(result: dict[str, Any], days: int, database: str) -> None:
     print(f"reminders carrying an action: {len(with_action)}/{len(reminders)} = {share:.1f}% (target 100%)")
     for (kind, stage), n in Counter((m.kind, m.stage) for m in reminders if not m.has_action).most_common():
         print(f"  without one: {kind}{':' + stage if stage else ''}: {n}")
+    heavy = {slot for slot in slots if per_day.get(slot, 0) >= max(2, quantile(budget, 0.99))}
+    print(f"the busiest person-days ({len(heavy)} with {max(2, quantile(budget, 0.99))} or more), by kind:")
+    made_of = Counter(
+        (m.kind, m.stage)
+        for m in started
+        if (m.recipient_id, people[m.recipient_id].local(m.at).date()) in heavy
+    )
+    for (kind, stage), n in made_of.most_common():
+        print(f"  {kind + (':' + stage if stage else ''):<32}{n:>6}")
+    leads = sum(1 for user_id, _ in heavy if people[user_id].lead)
+    mondays = sum(1 for _, day in heavy if day.weekday() == 0)
+    print(f"  of those days, {leads} were a lead's and {mondays} a Monday")
     print()
     print("what the bot started, by kind")
     for (kind, stage), n in Counter((m.kind, m.stage) for m in started).most_common():
