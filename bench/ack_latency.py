@@ -105,7 +105,7 @@ def posted_kudos(url: str) -> int:
 
 def sender_for(kind: str, url: str, slack_url: str) -> Callable[[int], int]:
     """One signed request of `kind` (numbered, so each is a kudos of its own): its HTTP status."""
-    from handlers.slack.signed_requests import SignedSender
+    from handlers.slack.signed_requests import SignedSender, event_callback
 
     sender = SignedSender(url, SECRET)
     run = uuid.uuid4().hex[:6]
@@ -124,23 +124,15 @@ def sender_for(kind: str, url: str, slack_url: str) -> Callable[[int], int]:
 
     def reaction(number: int) -> int:
         ts = f"1795014000.{number:06d}"
-        envelope = {
-            "token": "bench",
-            "team_id": TEAM,
-            "api_app_id": "A0BENCH",
-            "type": "event_callback",
-            "event_id": f"Ev{run}{number}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-            "event": {
-                "type": "reaction_added",
-                "user": "U0GIVER",
-                "reaction": "clap",
-                "item_user": "U0ANA",
-                "item": {"type": "message", "channel": "C0GENERAL", "ts": ts},
-                "event_ts": f"{time.time():.6f}",
-            },
+        event = {
+            "type": "reaction_added",
+            "user": "U0GIVER",
+            "reaction": "clap",
+            "item_user": "U0ANA",
+            "item": {"type": "message", "channel": "C0GENERAL", "ts": ts},
+            "event_ts": f"{time.time():.6f}",
         }
+        envelope = event_callback(TEAM, event, event_id=f"Ev{run}{number}", app_id="A0BENCH")
         return int(sender.event(envelope).status)
 
     return kudos if kind == "kudos" else reaction

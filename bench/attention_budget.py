@@ -47,7 +47,7 @@ from bot.services.people import Preferences  # noqa: E402
 from bot.services.workspaces import RecapSchedule  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.slack.fake_api import Call, FakeSlack  # noqa: E402
-from handlers.slack.signed_requests import SignedSender  # noqa: E402
+from handlers.slack.signed_requests import SignedSender, event_callback  # noqa: E402
 from storage import outbox as outbox_store  # noqa: E402
 from storage.db import create_db_engine, upgrade  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
@@ -180,16 +180,7 @@ class Workspace:
 
     def event(self, event: dict[str, Any]) -> None:
         response = self.sender.event(
-            {
-                "token": "sim",
-                "team_id": TEAM,
-                "api_app_id": "A0SIM",
-                "type": "event_callback",
-                "event_id": f"EvSIM{next(self._events)}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-                "event": event,
-            }
+            event_callback(TEAM, event, event_id=f"EvSIM{next(self._events)}", app_id="A0SIM")
         )
         if response.status != 200:
             self.failed.append(f"{event['type']}: HTTP {response.status}")
@@ -200,20 +191,7 @@ class Workspace:
         self._did(user_id)
         channel_id = self.people[user_id].channel_id
         ts = f"{self.clock.now().timestamp():.0f}.{next(self._events):06d}"
-        self.fake.add_message(channel_id, user_id, text, ts=ts, thread_ts=thread_of)
-        event: dict[str, Any] = {
-            "type": "message",
-            "user": user_id,
-            "text": text,
-            "ts": ts,
-            "channel": channel_id,
-            "channel_type": "channel",
-            "event_ts": ts,
-        }
-        if thread_of:
-            parent = next(m for m in self.fake.messages(channel_id) if m["ts"] == thread_of)
-            event.update(thread_ts=thread_of, parent_user_id=parent["user"])
-        self.event(event)
+        self.event(self.fake.write(channel_id, user_id, text, ts=ts, thread_ts=thread_of))
         return ts
 
     def clap(self, user_id: str, author_id: str) -> None:

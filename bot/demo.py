@@ -23,7 +23,7 @@ from bot.server import RunningServer
 from bot.services.workspaces import RecapSchedule
 from bot.settings import Settings
 from handlers.slack.fake_api import Call, FakeSlack
-from handlers.slack.signed_requests import SignedSender
+from handlers.slack.signed_requests import SignedSender, event_callback
 from handlers.teams import cards
 from handlers.teams.fake_connector import FakeConnector, Sent
 from storage import outbox as outbox_store
@@ -143,33 +143,10 @@ class Scene:
         """`user_id` writes `text` in a channel (in the thread of `thread_of`): Slack's message event.
         The message's ts, as Slack stamps it: the time it was written."""
         ts = f"{self.clock.now().timestamp():.0f}.{len(self.fake.messages(channel_id)) + 1:06d}"
-        self.fake.add_message(channel_id, user_id, text, ts=ts, thread_ts=thread_of)
+        event = self.fake.write(channel_id, user_id, text, ts=ts, thread_ts=thread_of)
         where = f"#{CHANNELS[channel_id]}" + (" (in the thread)" if thread_of else "")
         print(f"\n▶ {CAST[user_id][0]} writes in {where}: {self._readable(text)}")
-        event: dict[str, Any] = {
-            "type": "message",
-            "user": user_id,
-            "text": text,
-            "ts": ts,
-            "channel": channel_id,
-            "channel_type": "channel",
-            "event_ts": ts,
-        }
-        if thread_of:
-            parent = next(m for m in self.fake.messages(channel_id) if m["ts"] == thread_of)
-            event.update(thread_ts=thread_of, parent_user_id=parent["user"])
-        self.sender.event(
-            {
-                "token": "demo",
-                "team_id": TEAM,
-                "api_app_id": "A0DEMO",
-                "type": "event_callback",
-                "event_id": f"Ev{time.monotonic_ns()}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-                "event": event,
-            }
-        )
+        self._event(event)
         self.show_new_calls()
         return ts
 
@@ -253,19 +230,10 @@ class Scene:
         """Someone new joins the workspace (Slack's team_join event)."""
         name, tz = CAST[user_id]
         print(f"\n▶ {name} joins the workspace")
-        self.sender.event(
+        self._event(
             {
-                "token": "demo",
-                "team_id": TEAM,
-                "api_app_id": "A0DEMO",
-                "type": "event_callback",
-                "event_id": f"Ev{time.monotonic_ns()}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-                "event": {
-                    "type": "team_join",
-                    "user": {"id": user_id, "name": name, "tz": tz, "profile": {"display_name": name}},
-                },
+                "type": "team_join",
+                "user": {"id": user_id, "name": name, "tz": tz, "profile": {"display_name": name}},
             }
         )
         self.show_new_calls()
@@ -275,27 +243,21 @@ class Scene:
     ) -> None:
         verb = "adds" if added else "removes"
         print(f"\n▶ {CAST[user_id][0]} {verb} :{reaction}: on {CAST[author_id][0]}'s message")
-        self.sender.event(
+        self._event(
             {
-                "token": "demo",
-                "team_id": TEAM,
-                "api_app_id": "A0DEMO",
-                "type": "event_callback",
-                "event_id": f"Ev{time.monotonic_ns()}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-                "event": {
-                    "type": "reaction_added" if added else "reaction_removed",
-                    "user": user_id,
-                    "reaction": reaction,
-                    "item_user": author_id,
-                    "item": {"type": "message", "channel": channel_id, "ts": ts},
-                    "event_ts": f"{time.time():.6f}",
-                },
+                "type": "reaction_added" if added else "reaction_removed",
+                "user": user_id,
+                "reaction": reaction,
+                "item_user": author_id,
+                "item": {"type": "message", "channel": channel_id, "ts": ts},
+                "event_ts": f"{time.time():.6f}",
             }
         )
         self._wait_for_listeners()
         self.show_new_calls()
+
+    def _event(self, event: dict[str, Any]) -> None:
+        self.sender.event(event_callback(TEAM, event, event_id=f"Ev{time.monotonic_ns()}", app_id="A0DEMO"))
 
     def show_new_calls(self) -> None:
         self._wait_for_listeners()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -287,45 +287,54 @@ def test_run_serves_slack_and_healthz(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
+def gia_promised_ana_the_deck(
+    tmp_path: Path, fake: FakeSlack, *, away_until: date | None = None
+) -> dict[str, str]:
+    """On Wednesday 18 November, Gia (London) promised Ana (New York) the deck by Friday 15:00 (Gia away
+    until `away_until`). The environment `extramile` then runs in, on the same database."""
+    from bot.app import build_app
+    from bot.clock import FrozenClock
+    from bot.services.people import Preferences
     from bot.services.promises import PromiseRequest
+    from storage.db import upgrade
     from tests.conftest import make_settings
 
     database = f"sqlite:///{tmp_path / 'tick.db'}"
+    fake.add_user(GIVER, "gia", tz="Europe/London")
+    fake.add_user(ANA, "ana", tz="America/New_York")
+    engine = create_db_engine(database)
+    upgrade(engine)
+    app = build_app(
+        make_settings(database, fake.url),
+        clock=FrozenClock(datetime(2026, 11, 18, 15, tzinfo=UTC)),
+        engine=engine,
+    )
+    if away_until is not None:
+        app.services.people.save_preferences(TEAM, GIVER, Preferences(away_until=away_until))
+    app.services.promises.make(
+        PromiseRequest(
+            team_id=TEAM,
+            promiser_id=GIVER,
+            dedupe_key="cli",
+            promisee_ids=(ANA,),
+            text="the deck by Friday 3pm",
+        )
+    )
+    app.workers.shutdown()
+    engine.dispose()
+    fake.clear_calls()
+    return clean_env(
+        tmp_path,
+        DATABASE_URL=database,
+        SLACK_BOT_TOKEN="xoxb-cli",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=fake.url,
+    )
+
+
+def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
     with FakeSlack(team_id=TEAM) as fake:
-        fake.add_user(GIVER, "gia", tz="Europe/London")
-        fake.add_user(ANA, "ana", tz="America/New_York")
-        from bot.app import build_app
-        from bot.clock import FrozenClock
-
-        engine = create_db_engine(database)
-        from storage.db import upgrade
-
-        upgrade(engine)
-        app = build_app(
-            make_settings(database, fake.url),
-            clock=FrozenClock(datetime(2026, 11, 18, 15, tzinfo=UTC)),
-            engine=engine,
-        )
-        app.services.promises.make(
-            PromiseRequest(
-                team_id=TEAM,
-                promiser_id=GIVER,
-                dedupe_key="cli",
-                promisee_ids=(ANA,),
-                text="the deck by Friday 3pm",
-            )
-        )
-        app.workers.shutdown()
-        engine.dispose()
-        fake.clear_calls()
-        env = clean_env(
-            tmp_path,
-            DATABASE_URL=database,
-            SLACK_BOT_TOKEN="xoxb-cli",
-            SLACK_SIGNING_SECRET="s",
-            SLACK_API_URL=fake.url,
-        )
+        env = gia_promised_ana_the_deck(tmp_path, fake)
 
         preview = extramile("tick", "--at", "2026-11-20T14:00:00Z", "--dry-run", env=env, cwd=tmp_path)
         assert preview.returncode == 0, preview.stderr
@@ -351,47 +360,9 @@ def test_tick_previews_then_delivers_as_of_an_instant(tmp_path: Path) -> None:
 
 
 def test_tick_at_an_instant_reads_absences_as_of_that_instant_not_the_wall_clock(tmp_path: Path) -> None:
-    from datetime import date
-
-    from bot.app import build_app
-    from bot.clock import FrozenClock
-    from bot.services.people import Preferences
-    from bot.services.promises import PromiseRequest
-    from storage.db import upgrade
-    from tests.conftest import make_settings
-
-    database = f"sqlite:///{tmp_path / 'away.db'}"
     with FakeSlack(team_id=TEAM) as fake:
-        fake.add_user(GIVER, "gia", tz="Europe/London")
-        fake.add_user(ANA, "ana", tz="America/New_York")
-        engine = create_db_engine(database)
-        upgrade(engine)
-        app = build_app(
-            make_settings(database, fake.url),
-            clock=FrozenClock(datetime(2026, 11, 18, 15, tzinfo=UTC)),
-            engine=engine,
-        )
         # Gia is away until Friday 20 November: long over by the wall clock, not on the 20th itself.
-        app.services.people.save_preferences(TEAM, GIVER, Preferences(away_until=date(2026, 11, 20)))
-        app.services.promises.make(
-            PromiseRequest(
-                team_id=TEAM,
-                promiser_id=GIVER,
-                dedupe_key="away",
-                promisee_ids=(ANA,),
-                text="the deck by Friday 3pm",
-            )
-        )
-        app.workers.shutdown()
-        engine.dispose()
-        fake.clear_calls()
-        env = clean_env(
-            tmp_path,
-            DATABASE_URL=database,
-            SLACK_BOT_TOKEN="xoxb-cli",
-            SLACK_SIGNING_SECRET="s",
-            SLACK_API_URL=fake.url,
-        )
+        env = gia_promised_ana_the_deck(tmp_path, fake, away_until=date(2026, 11, 20))
 
         # 14:00 in London, 09:00 in New York.
         done = extramile("tick", "--at", "2026-11-20T14:00:00Z", env=env, cwd=tmp_path)

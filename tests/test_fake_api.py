@@ -67,6 +67,29 @@ def test_missing_and_invalid_tokens_are_rejected(fake: FakeSlack) -> None:
     assert [c.token for c in fake.calls_to("auth.test")] == [None, "xoxb-invalid"]
 
 
+def test_a_person_writing_is_kept_and_gives_the_event_slack_would_send(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    asked = fake.write("C1", "U1", "could you check the numbers?", ts="1795000000.000100")
+    answer = fake.write("C1", "U2", "on it", ts="1795000060.000200", thread_ts="1795000000.000100")
+
+    assert asked == {
+        "type": "message",
+        "user": "U1",
+        "text": "could you check the numbers?",
+        "ts": "1795000000.000100",
+        "channel": "C1",
+        "channel_type": "channel",
+        "event_ts": "1795000000.000100",
+    }
+    assert (answer["thread_ts"], answer["parent_user_id"]) == ("1795000000.000100", "U1")
+    replies = client.conversations_replies(channel="C1", ts="1795000000.000100")["messages"]
+    assert [(m["user"], m["text"]) for m in replies] == [
+        ("U1", "could you check the numbers?"),
+        ("U2", "on it"),
+    ]
+
+
 def test_post_to_channel_returns_slack_shaped_message(fake: FakeSlack, client: WebClient) -> None:
     resp = client.chat_postMessage(channel="C1", text="hello", blocks=BLOCKS)
     assert resp["channel"] == "C1"

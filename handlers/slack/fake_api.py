@@ -472,6 +472,27 @@ class FakeSlack:
             self._messages.setdefault(channel_id, []).append(message)
             return ts
 
+    def write(
+        self, channel_id: str, user_id: str, text: str, *, ts: str, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """A person writes in a channel: the message is kept, and the `message` event Slack would send
+        the app about it is returned."""
+        self.add_message(channel_id, user_id, text, ts=ts, thread_ts=thread_ts)
+        event: dict[str, Any] = {
+            "type": "message",
+            "user": user_id,
+            "text": text,
+            "ts": ts,
+            "channel": channel_id,
+            "channel_type": "channel",
+            "event_ts": ts,
+        }
+        if thread_ts:
+            with self._lock:
+                parent = self._find_message(channel_id, thread_ts)
+            event.update(thread_ts=thread_ts, parent_user_id=parent["user"] if parent else None)
+        return event
+
     def edit_message(self, channel_id: str, ts: str, text: str) -> None:
         """A person changed what their message says."""
         with self._lock:

@@ -16,6 +16,20 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 
+def event_callback(team_id: str, event: dict[str, Any], *, event_id: str, app_id: str) -> dict[str, Any]:
+    """`event` in the envelope Slack's Events API posts it in, for an app installed with a bot user."""
+    return {
+        "token": "unused",
+        "team_id": team_id,
+        "api_app_id": app_id,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True}],
+        "event": event,
+    }
+
+
 @dataclass(frozen=True)
 class SlackResponse:
     status: int
