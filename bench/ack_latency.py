@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from databases import postgres_database  # noqa: E402
 from servers import SECRET, TEAM, clean_env, free_port, serve_fake, wait_for  # noqa: E402
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SLACK_BUDGET = 3.0
 POSTED_WAIT = 180.0
 WARM_UP = 5
@@ -59,7 +59,6 @@ class Result:
 @contextmanager
 def database(kind: str) -> Iterator[str]:
     """A fresh, migrated database of that kind, with an unlimited allowance; dropped afterwards."""
-    from sqlalchemy import create_engine, text
 
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
@@ -67,18 +66,9 @@ def database(kind: str) -> Iterator[str]:
             _prepare(url)
             yield url
         return
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"extramile_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    with postgres_database() as url:
         _prepare(url)
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _prepare(url: str) -> None:

@@ -37,14 +37,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import Engine, create_engine, event, insert, text  # noqa: E402
+from databases import bench_settings, postgres_answers, postgres_database  # noqa: E402
+from sqlalchemy import Engine, event, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bot.app import ExtraMile, build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.services import keys  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from handlers.slack.fake_api import FakeSlack  # noqa: E402
 from storage import kudos as kudos_store  # noqa: E402
 from storage import outbox as outbox_store  # noqa: E402
@@ -73,7 +72,6 @@ WORKSPACES = 20
 PEOPLE_PER_WORKSPACE = 200
 LISTER = "U0LIST"
 CELEBRATIONS_CHANNEL = "C0CELEBRATE"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BATCH = 10_000
 QUERY_CALLS = 30
 CELEBRATION_PLANS = 5
@@ -92,16 +90,6 @@ SHARES = {
 }
 
 
-def settings(database: str, slack_url: str) -> Settings:
-    return Settings(
-        SLACK_BOT_TOKEN=SecretStr("xoxb-bench"),
-        SLACK_SIGNING_SECRET=SecretStr("bench"),
-        SLACK_API_URL=slack_url,  # type: ignore[arg-type]
-        DATABASE_URL=database,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
 # ---------------------------------------------------------------- databases
 
 
@@ -116,31 +104,11 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
         engine.dispose()
         yield url
         return
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"extramile_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with postgres_database() as url:
         engine = create_db_engine(url)
         upgrade(engine)
         engine.dispose()
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def postgres_answers() -> bool:
-    try:
-        engine = create_engine(PG_ADMIN, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
 
 
 # ---------------------------------------------------------------- seeding
@@ -796,7 +764,7 @@ def run_size(kind: str, folder: Path, size: int, due_total: int, explaining: boo
         analyze(engine)
         seeded = time.perf_counter() - started
         with fake_slack(due) as fake:
-            app = build_app(settings(url, fake.url), clock=FrozenClock(NOW), engine=engine)
+            app = build_app(bench_settings(url, fake.url), clock=FrozenClock(NOW), engine=engine)
             try:
                 queries = time_queries(app)
                 if explaining:
@@ -821,7 +789,7 @@ def run_people(kind: str, folder: Path, people: int, celebrating: int, show: boo
         for user_id in users:
             fake.add_user(user_id, user_id.lower())
         with fake:
-            app = build_app(settings(url, fake.url), clock=FrozenClock(NOW), engine=engine)
+            app = build_app(bench_settings(url, fake.url), clock=FrozenClock(NOW), engine=engine)
             try:
                 result = time_celebrations(app)
                 if show:

@@ -11,11 +11,11 @@ the end), else SQLite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,30 +23,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from databases import bench_settings, postgres_answers, postgres_database  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.services.promises import PromiseRequest  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from handlers.slack.fake_api import FakeSlack  # noqa: E402
 from storage import outbox as outbox_store  # noqa: E402
 from storage.db import create_db_engine, unit_of_work, upgrade  # noqa: E402
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 PEOPLE = 50
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def settings(database: str, slack_url: str) -> Settings:
-    return Settings(
-        SLACK_BOT_TOKEN=SecretStr("xoxb-bench"),
-        SLACK_SIGNING_SECRET=SecretStr("bench"),
-        SLACK_API_URL=slack_url,  # type: ignore[arg-type]
-        DATABASE_URL=database,
-        _env_file=None,  # type: ignore[call-arg]
-    )
 
 
 def serve_fake(
@@ -67,13 +54,13 @@ def serve_fake(
 
 
 def work(database: str, slack_url: str) -> None:
-    app = build_app(settings(database, slack_url), clock=FrozenClock(NOW))
+    app = build_app(bench_settings(database, slack_url), clock=FrozenClock(NOW))
     app.services.delivery.deliver_due(NOW)
     app.workers.shutdown()
 
 
 def fill(database: str, slack_url: str, rows: int, batch: str) -> None:
-    app = build_app(settings(database, slack_url), clock=FrozenClock(NOW))
+    app = build_app(bench_settings(database, slack_url), clock=FrozenClock(NOW))
     made = app.services.promises.make(
         PromiseRequest(
             team_id="T0001",
@@ -114,16 +101,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        database, drop = f"sqlite:///{Path(folder) / 'bench.db'}", None
-        try:
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-            name = f"extramile_bench_{uuid.uuid4().hex[:8]}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            database, drop = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-        except Exception:
-            admin = None
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        database = (
+            stack.enter_context(postgres_database())
+            if postgres_answers()
+            else f"sqlite:///{Path(folder) / 'bench.db'}"
+        )
         engine = create_db_engine(database)
         upgrade(engine)
         engine.dispose()
@@ -142,14 +126,11 @@ def main() -> int:
             stop.set()
             sent_ids = receive.recv()
             fake.join()
-            if admin is not None and drop:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
 
     duplicates = sum(count - 1 for count in Counter(sent_ids).values() if count > 1)
     base = args.rows / results["1 worker (baseline)"]
     print(
-        f"{args.rows} due DMs per run on {'PostgreSQL' if drop else 'SQLite'}; fake Slack in its own process"
+        f"{args.rows} due DMs per run on {'PostgreSQL' if database.startswith('postgresql') else 'SQLite'}; fake Slack in its own process"
     )
     for label, seconds in results.items():
         rate = args.rows / seconds

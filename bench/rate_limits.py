@@ -23,7 +23,6 @@ import multiprocessing.synchronize
 import random
 import sys
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,13 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from databases import bench_settings, postgres_database  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.scheduler import DELIVER_EVERY_SECONDS, build_scheduler  # noqa: E402
 from bot.services.promises import PromiseRequest  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from handlers.slack.fake_api import FakeSlack  # noqa: E402
 from storage import outbox as outbox_store  # noqa: E402
 from storage.db import create_db_engine, unit_of_work, upgrade  # noqa: E402
@@ -46,7 +44,6 @@ from storage.models import OutboxMessage  # noqa: E402
 
 TEAM = "T0001"
 GIVER = "U0GIVER"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Promise DMs that go out whatever the hour (the bench runs on the wall clock): the confirmation, and
 # the reminder at the time the promiser chose. Word to people waiting would wait for their working hours.
 STAGES = ("made", "due")
@@ -79,16 +76,6 @@ class Run:
     accepted: list[int]
     refused: int
     row_ids: list[int]
-
-
-def settings(database: str, slack_url: str) -> Settings:
-    return Settings(
-        SLACK_BOT_TOKEN=SecretStr("xoxb-bench"),
-        SLACK_SIGNING_SECRET=SecretStr("bench"),
-        SLACK_API_URL=slack_url,  # type: ignore[arg-type]
-        DATABASE_URL=database,
-        _env_file=None,  # type: ignore[call-arg]
-    )
 
 
 def person(n: int) -> str:
@@ -126,7 +113,7 @@ def work(
     """One replica's delivery: the product's scheduler with its deliver job, on the wall clock."""
     # A pass still running when the next is due is skipped, by design: not worth a line each time here.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    app = build_app(settings(database, slack_url))
+    app = build_app(bench_settings(database, slack_url))
     scheduler = build_scheduler(app.services.delivery)
     scheduler.remove_job("plan")  # every row is written already; planning would only add the bench's own
     scheduler.reschedule_job("deliver", trigger="interval", seconds=interval)
@@ -141,7 +128,7 @@ def work(
 
 def fill(database: str, slack_url: str, rows: int, people: int, batch: str) -> tuple[list[int], Counter[str]]:
     """`rows` due promise DMs to `people` people, shuffled; their ids and how many each conversation gets."""
-    app = build_app(settings(database, slack_url))
+    app = build_app(bench_settings(database, slack_url))
     promises = [
         app.services.promises.make(
             PromiseRequest(
@@ -230,22 +217,6 @@ def drain(
     return Run(label, workers, seconds, left, accepted, refused, row_ids), per_conversation
 
 
-def postgres() -> tuple[str, str]:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"extramile_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop(name: str) -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000, help="due DMs per run")
@@ -260,8 +231,7 @@ def main() -> int:
     args = parser.parse_args()
     limits = Limits(workspace=args.cap, per_channel=args.per_channel, channel_burst=args.channel_burst)
 
-    database, name = postgres()
-    try:
+    with postgres_database() as database:
         engine = create_db_engine(database)
         upgrade(engine)
         engine.dispose()
@@ -269,8 +239,6 @@ def main() -> int:
         for label, workers in (("1 worker", 1), (f"{args.workers} workers", args.workers)):
             run, per_conversation = drain(database, args, limits, workers, label)
             runs.append(run)
-    finally:
-        drop(name)
 
     fastest = limits.fastest(per_conversation)
     allowed = args.rows / fastest
