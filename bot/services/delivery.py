@@ -90,8 +90,8 @@ class Held:
     """The person is away, or outside their working hours: the message waits until then."""
 
     until: datetime
-    # Written on the row: "away" rows are brought forward when the person comes back early.
-    why: str = "away"
+    # Written on the row: rows held while away are brought forward when the person comes back early.
+    why: str = outbox_store.HELD_AWAY
 
 
 @dataclass(frozen=True)
