@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from databases import postgres_database  # noqa: E402
-from servers import SECRET, TEAM, clean_env, free_port, serve_fake, wait_for  # noqa: E402
+from servers import SECRET, TEAM, clean_env, free_port, kudos_form, serve_fake, wait_for  # noqa: E402
 
 SLACK_BUDGET = 3.0
 POSTED_WAIT = 180.0
@@ -101,15 +101,9 @@ def sender_for(kind: str, url: str, slack_url: str) -> Callable[[int], int]:
     run = uuid.uuid4().hex[:6]
 
     def kudos(number: int) -> int:
-        form = {
-            "team_id": TEAM,
-            "channel_id": "C0GENERAL",
-            "user_id": "U0GIVER",
-            "command": "/kudos",
-            "text": "<@U0ANA|ana> thanks for the all-hands demo",
-            "trigger_id": f"{run}.{number}",
-            "response_url": slack_url.removesuffix("api/") + "hooks/bench",
-        }
+        form = kudos_form(
+            slack_url, "<@U0ANA|ana> thanks for the all-hands demo", trigger_id=f"{run}.{number}"
+        )
         return int(sender.command(form).status)
 
     def reaction(number: int) -> int:

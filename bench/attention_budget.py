@@ -19,8 +19,12 @@ person, on the day it was written: what a bot without digests, holds and second 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
+import io
 import itertools
+import json
+import os
 import random
 import sys
 import tempfile
@@ -535,10 +539,6 @@ def play(world: Workspace, end: datetime, settings: Settings) -> int:
 
 def tick_command(settings: Settings, at: datetime) -> None:
     """`extramile tick --at AT`, as an operator types it, in this process (a new app on the database)."""
-    import contextlib
-    import io
-    import os
-
     env = {
         "DATABASE_URL": settings.DATABASE_URL,
         "SLACK_BOT_TOKEN": settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else "",
@@ -562,7 +562,8 @@ def tick_command(settings: Settings, at: datetime) -> None:
 
 
 # Messages that answer what their reader has just done: the confirmation of their own command.
-REPLIES = {("kudos.reply", None), ("promise.notice", "made"), ("export.files", None)}
+REPLY_KINDS = {"kudos.reply", "export.files"}
+REPLY_STAGES = {("promise.notice", "made")}
 
 
 def what_was_sent(world: Workspace) -> list[Sent]:
@@ -595,8 +596,6 @@ def what_was_sent(world: Workspace) -> list[Sent]:
         stage = (row.payload or {}).get("stage") if row is not None else None
         blocks = call.params.get("blocks") or []
         if isinstance(blocks, str):
-            import json
-
             blocks = json.loads(blocks)
         sent.append(
             Sent(
@@ -604,7 +603,7 @@ def what_was_sent(world: Workspace) -> list[Sent]:
                 at=at,
                 kind=kind,
                 stage=stage,
-                reply=call.method == "response_url" or (kind, stage) in REPLIES or (kind, None) in REPLIES,
+                reply=call.method == "response_url" or kind in REPLY_KINDS or (kind, stage) in REPLY_STAGES,
                 chosen=kind == "promise.notice"
                 and (stage == "due" or (stage == "snooze" and bool((row.payload or {}).get("exact")))),
                 own_moment=(recipient, at) in world.acted,

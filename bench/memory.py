@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from servers import SECRET, TEAM, clean_env, free_port, serve_fake, wait_for  # noqa: E402
+from servers import SECRET, TEAM, clean_env, free_port, kudos_form, serve_fake, wait_for  # noqa: E402
 
 REST_SECONDS = 3.0
 # Libraries that weigh on a process, and the module that loads each.
@@ -79,15 +79,7 @@ def burst(url: str, slack_url: str, requests: int, concurrency: int) -> tuple[in
     sender = SignedSender(url, SECRET)
 
     def one(_: int) -> int:
-        form = {
-            "team_id": TEAM,
-            "channel_id": "C0GENERAL",
-            "user_id": "U0GIVER",
-            "command": "/kudos",
-            "text": "<@U0ANA|ana> thanks for the bench",
-            "trigger_id": uuid.uuid4().hex,
-            "response_url": slack_url.removesuffix("api/") + "hooks/bench",
-        }
+        form = kudos_form(slack_url, "<@U0ANA|ana> thanks for the bench", trigger_id=uuid.uuid4().hex)
         return 0 if sender.command(form).status == 200 else 1
 
     started = time.perf_counter()

@@ -17,6 +17,19 @@ SECRET = "bench-secret"
 TEAM = "T0001"
 
 
+def kudos_form(slack_url: str, text: str, *, trigger_id: str) -> dict[str, str]:
+    """Gia's signed `/kudos` in #general, as Slack posts it; its replies go to the fake's hooks."""
+    return {
+        "team_id": TEAM,
+        "channel_id": "C0GENERAL",
+        "user_id": "U0GIVER",
+        "command": "/kudos",
+        "text": text,
+        "trigger_id": trigger_id,
+        "response_url": slack_url.removesuffix("api/") + "hooks/bench",
+    }
+
+
 def serve_fake() -> None:
     """The fake Slack, until the driver closes our stdin; its URL is our first line of output."""
     from handlers.slack.fake_api import FakeSlack
