@@ -31,6 +31,13 @@ def promise_to(h: Harness, n: int, due: str) -> int:
     return made.promise.id
 
 
+def birthday_celebrated(h: Harness, day: str) -> None:
+    """Gia shares her birthday, in a workspace with a celebrations channel (#celebrations, C0PARTY)."""
+    h.fake.add_channel("C0PARTY", "celebrations")
+    h.configure(celebrations_channel_id="C0PARTY")
+    h.command(day, name="/birthday")
+
+
 def test_a_nudge_waits_for_the_promisers_own_working_days(harness: Harness) -> None:
     h = harness
     # Gia (London) works Monday to Thursday, 10:00 to 16:00.
@@ -199,10 +206,8 @@ def test_coming_back_early_brings_what_waited(harness: Harness) -> None:
 
 def test_a_celebration_dm_waits_for_the_start_of_the_celebrants_own_day(harness: Harness) -> None:
     h = harness
-    h.fake.add_channel("C0PARTY", "celebrations")
-    h.configure(celebrations_channel_id="C0PARTY")
     prefer(h, GIVER, work_start=time(11), work_end=time(19))  # Gia (London) starts at 11:00
-    h.command("19 November", name="/birthday")
+    birthday_celebrated(h, "19 November")
 
     tick(h, datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # the channel's hour: the post, not the DM
     assert len(h.posts("C0PARTY")) == 1
@@ -254,10 +259,8 @@ def test_a_heads_up_for_monday_8am_comes_on_friday_afternoon(harness: Harness) -
 
 def test_no_celebration_dm_on_a_day_the_celebrant_does_not_work(harness: Harness) -> None:
     h = harness
-    h.fake.add_channel("C0PARTY", "celebrations")
-    h.configure(celebrations_channel_id="C0PARTY")
     prefer(h, GIVER, work_days=[0, 1, 2, 3])  # Gia works Monday to Thursday
-    h.command("20 November", name="/birthday")  # a Friday
+    birthday_celebrated(h, "20 November")  # a Friday
 
     tick(h, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # the channel celebrates her
     assert len(h.posts("C0PARTY")) == 1
